@@ -1,0 +1,76 @@
+#include "util/digest.h"
+
+#include <sodium.h>
+
+namespace custodian {
+
+Sha256 ComputeSha256(std::string_view data) {
+  Sha256 out;
+  crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return out;
+}
+
+std::string ToHex(const uint8_t* data, size_t n) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string s(n * 2, '0');
+  for (size_t i = 0; i < n; i++) {
+    s[2 * i] = kDigits[data[i] >> 4];
+    s[2 * i + 1] = kDigits[data[i] & 15];
+  }
+  return s;
+}
+
+static int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsHex(std::string_view s) {
+  for (char c : s)
+    if (HexVal(c) < 0) return false;
+  return true;
+}
+
+std::optional<Sha256> Sha256FromHex(std::string_view hex) {
+  if (hex.size() != 64 || !IsHex(hex)) return std::nullopt;
+  Sha256 d;
+  for (size_t i = 0; i < 32; i++) d[i] = uint8_t(HexVal(hex[2 * i]) << 4 | HexVal(hex[2 * i + 1]));
+  return d;
+}
+
+namespace {
+struct Crc32cTable {
+  uint32_t t[8][256];
+  Crc32cTable() {
+    for (uint32_t i = 0; i < 256; i++) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+      t[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++)
+      for (int s = 1; s < 8; s++) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xff];
+  }
+};
+const Crc32cTable kTable;
+}  // namespace
+
+uint32_t Crc32c(std::string_view data, uint32_t crc) {
+  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
+  size_t n = data.size();
+  crc = ~crc;
+  while (n >= 8) {  // slicing-by-8
+    uint32_t lo = crc ^ (uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24);
+    uint32_t hi = uint32_t(p[4]) | uint32_t(p[5]) << 8 | uint32_t(p[6]) << 16 | uint32_t(p[7]) << 24;
+    crc = kTable.t[7][lo & 0xff] ^ kTable.t[6][(lo >> 8) & 0xff] ^ kTable.t[5][(lo >> 16) & 0xff] ^
+          kTable.t[4][lo >> 24] ^ kTable.t[3][hi & 0xff] ^ kTable.t[2][(hi >> 8) & 0xff] ^
+          kTable.t[1][(hi >> 16) & 0xff] ^ kTable.t[0][hi >> 24];
+    p += 8;
+    n -= 8;
+  }
+  while (n--) crc = (crc >> 8) ^ kTable.t[0][(crc ^ *p++) & 0xff];
+  return ~crc;
+}
+
+}  // namespace custodian
