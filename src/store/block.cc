@@ -1,0 +1,168 @@
+#include "store/block.h"
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include <cstring>
+
+namespace custodian::store {
+namespace {
+
+constexpr char kBlockMagic[4] = {'C', 'B', 'L', 'K'};
+constexpr char kSegmentMagic[8] = {'C', 'U', 'S', 'T', 'S', 'E', 'G', '1'};
+constexpr uint32_t kCompressionZstd = 1;
+constexpr int kZstdLevel = 3;
+constexpr size_t kAdBytes = 28;  // header bytes bound to the ciphertext as additional data
+constexpr size_t kCrcOffset = 52;
+
+void Put32(std::string* s, uint32_t v) {
+  for (int i = 0; i < 4; i++) s->push_back(char(v >> (8 * i)));
+}
+void Put64(std::string* s, uint64_t v) {
+  for (int i = 0; i < 8; i++) s->push_back(char(v >> (8 * i)));
+}
+uint32_t Get32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; i--) v = v << 8 | uint8_t(p[i]);
+  return v;
+}
+uint64_t Get64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = v << 8 | uint8_t(p[i]);
+  return v;
+}
+
+uint32_t RecordCrc(std::string_view header52, std::string_view payload) {
+  return Crc32c(payload, Crc32c(header52));
+}
+
+}  // namespace
+
+std::string EncodeBlock(uint64_t block_id, const std::vector<BlockEntry>& entries, const Key& key) {
+  std::string plain;
+  size_t total = 4 + entries.size() * 36;
+  for (const auto& e : entries) total += e.data.size();
+  plain.reserve(total);
+  Put32(&plain, uint32_t(entries.size()));
+  for (const auto& e : entries) {
+    plain.append(reinterpret_cast<const char*>(e.id.data()), e.id.size());
+    Put32(&plain, uint32_t(e.data.size()));
+  }
+  for (const auto& e : entries) plain.append(e.data);
+
+  std::string compressed(ZSTD_compressBound(plain.size()), '\0');
+  size_t clen = ZSTD_compress(compressed.data(), compressed.size(), plain.data(), plain.size(), kZstdLevel);
+  assert(!ZSTD_isError(clen));  // only fails on a too-small buffer, which compressBound rules out
+  compressed.resize(clen);
+
+  std::string rec;
+  rec.reserve(kBlockHeaderSize + clen + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  rec.append(kBlockMagic, 4);
+  Put32(&rec, uint32_t(clen + crypto_aead_xchacha20poly1305_ietf_ABYTES));
+  Put64(&rec, block_id);
+  Put32(&rec, uint32_t(entries.size()));
+  Put32(&rec, kCompressionZstd);
+  Put32(&rec, 0);
+  uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+  randombytes_buf(nonce, sizeof nonce);
+  rec.append(reinterpret_cast<const char*>(nonce), sizeof nonce);
+  Put32(&rec, 0);  // CRC placeholder
+  size_t payload_at = rec.size();
+  rec.resize(payload_at + clen + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long outlen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      reinterpret_cast<unsigned char*>(rec.data() + payload_at), &outlen,
+      reinterpret_cast<const unsigned char*>(compressed.data()), clen,
+      reinterpret_cast<const unsigned char*>(rec.data()), kAdBytes, nullptr, nonce, key.data());
+  uint32_t crc = RecordCrc(std::string_view(rec).substr(0, kCrcOffset),
+                           std::string_view(rec).substr(payload_at));
+  for (int i = 0; i < 4; i++) rec[kCrcOffset + i] = char(crc >> (8 * i));
+  return rec;
+}
+
+Result<BlockHeader> DecodeBlockHeader(std::string_view bytes) {
+  if (bytes.size() < kBlockHeaderSize) return Status::Corruption("truncated block header");
+  if (std::memcmp(bytes.data(), kBlockMagic, 4) != 0) return Status::Corruption("bad block magic");
+  BlockHeader h;
+  h.payload_length = Get32(bytes.data() + 4);
+  h.block_id = Get64(bytes.data() + 8);
+  h.count = Get32(bytes.data() + 16);
+  h.compression = Get32(bytes.data() + 20);
+  std::memcpy(h.nonce, bytes.data() + 28, 24);
+  h.crc = Get32(bytes.data() + kCrcOffset);
+  if (h.payload_length < crypto_aead_xchacha20poly1305_ietf_ABYTES || h.payload_length > kMaxBlockPayload)
+    return Status::Corruption("implausible block payload length " + std::to_string(h.payload_length));
+  if (h.compression != kCompressionZstd) return Status::Corruption("unknown block compression");
+  return h;
+}
+
+bool BlockCrcMatches(std::string_view record) {
+  if (record.size() < kBlockHeaderSize) return false;
+  uint32_t stored = Get32(record.data() + kCrcOffset);
+  return RecordCrc(record.substr(0, kCrcOffset), record.substr(kBlockHeaderSize)) == stored;
+}
+
+Result<DecodedBlock> DecodeBlock(std::string_view record, const Key& key) {
+  CUSTODIAN_ASSIGN_OR_RETURN(BlockHeader h, DecodeBlockHeader(record));
+  if (record.size() != kBlockHeaderSize + h.payload_length)
+    return Status::Corruption("block record length does not match its header");
+  if (!BlockCrcMatches(record)) return Status::Corruption("block checksum mismatch");
+  std::string compressed(h.payload_length - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long clen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(compressed.data()), &clen, nullptr,
+          reinterpret_cast<const unsigned char*>(record.data() + kBlockHeaderSize), h.payload_length,
+          reinterpret_cast<const unsigned char*>(record.data()), kAdBytes, h.nonce, key.data()) != 0)
+    return Status::Corruption("block " + std::to_string(h.block_id) +
+                              " fails authentication (wrong key or altered content)");
+  unsigned long long raw = ZSTD_getFrameContentSize(compressed.data(), clen);
+  if (raw == ZSTD_CONTENTSIZE_ERROR || raw == ZSTD_CONTENTSIZE_UNKNOWN || raw > (1ull << 32))
+    return Status::Corruption("bad compressed frame in block " + std::to_string(h.block_id));
+  DecodedBlock b;
+  b.block_id = h.block_id;
+  b.plain.resize(size_t(raw));
+  size_t got = ZSTD_decompress(b.plain.data(), b.plain.size(), compressed.data(), clen);
+  if (ZSTD_isError(got) || got != raw)
+    return Status::Corruption("cannot decompress block " + std::to_string(h.block_id));
+  // Directory: count, then (id, length) pairs.
+  std::string_view p = b.plain;
+  if (p.size() < 4 || Get32(p.data()) != h.count) return Status::Corruption("block directory mismatch");
+  size_t dir_end = 4 + size_t(h.count) * 36;
+  if (dir_end > p.size()) return Status::Corruption("block directory truncated");
+  size_t at = dir_end;
+  for (uint32_t i = 0; i < h.count; i++) {
+    const char* e = p.data() + 4 + size_t(i) * 36;
+    Sha256 id;
+    std::memcpy(id.data(), e, 32);
+    size_t len = Get32(e + 32);
+    if (at + len > p.size()) return Status::Corruption("block message extends past its end");
+    b.ids.push_back(id);
+    b.spans.emplace_back(at, len);
+    at += len;
+  }
+  if (at != p.size()) return Status::Corruption("block has trailing bytes");
+  return b;
+}
+
+std::string EncodeSegmentHeader(uint64_t segment_number) {
+  std::string h(kSegmentMagic, 8);
+  Put32(&h, 1);
+  Put32(&h, 0);
+  Put64(&h, segment_number);
+  Put32(&h, 0);
+  Put32(&h, Crc32c(h));
+  return h;
+}
+
+Status CheckSegmentHeader(std::string_view bytes, uint64_t expected_number) {
+  if (bytes.size() < kSegmentHeaderSize || std::memcmp(bytes.data(), kSegmentMagic, 8) != 0)
+    return Status::Corruption("not a Custodian segment (bad magic)");
+  if (Get32(bytes.data() + 28) != Crc32c(bytes.substr(0, 28)))
+    return Status::Corruption("segment header checksum mismatch");
+  if (Get32(bytes.data() + 8) != 1) return Status::Unsupported("segment format version");
+  if (Get64(bytes.data() + 16) != expected_number)
+    return Status::Corruption("segment number does not match its file name");
+  return Status::Ok();
+}
+
+}  // namespace custodian::store

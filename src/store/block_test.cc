@@ -1,0 +1,75 @@
+#include "store/block.h"
+
+#include <gtest/gtest.h>
+
+namespace custodian::store {
+namespace {
+
+std::vector<BlockEntry> Entries(const std::vector<std::string>& msgs) {
+  std::vector<BlockEntry> e;
+  for (const auto& m : msgs) e.push_back({ComputeSha256(m), m});
+  return e;
+}
+
+TEST(Block, RoundTrip) {
+  Keys keys = Keys::FromMaster(Key{1, 2, 3});
+  KeySeed seed = Keys::NewSeed();
+  std::vector<std::string> msgs = {"Subject: a\n\nhello\n", "", std::string(100000, 'x'), "last"};
+  std::string rec = EncodeBlock(7, Entries(msgs), keys.BlockKey(seed));
+  auto b = DecodeBlock(rec, keys.BlockKey(seed));
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->block_id, 7u);
+  ASSERT_EQ(b->ids.size(), msgs.size());
+  for (size_t i = 0; i < msgs.size(); i++) {
+    EXPECT_EQ(b->message(i), msgs[i]);
+    EXPECT_EQ(b->ids[i], ComputeSha256(msgs[i]));
+  }
+  // Compression works on repetitive mail: 100 KB of 'x' shrinks to almost nothing.
+  EXPECT_LT(rec.size(), 2000u);
+  // Plaintext does not appear in the record.
+  EXPECT_EQ(rec.find("hello"), std::string::npos);
+}
+
+TEST(Block, FlippedByteIsDetectedWithoutKey) {
+  Keys keys = Keys::FromMaster(Key{9});
+  KeySeed seed = Keys::NewSeed();
+  std::string rec = EncodeBlock(1, Entries({"message one", "message two"}), keys.BlockKey(seed));
+  ASSERT_TRUE(BlockCrcMatches(rec));
+  for (size_t pos : {size_t(0), size_t(10), size_t(30), rec.size() - 1}) {
+    std::string bad = rec;
+    bad[pos] ^= 0x40;
+    EXPECT_FALSE(BlockCrcMatches(bad)) << pos;
+    EXPECT_FALSE(DecodeBlock(bad, keys.BlockKey(seed)).ok()) << pos;
+  }
+}
+
+TEST(Block, WrongKeyOrSeedFailsAuthentication) {
+  Keys keys = Keys::FromMaster(Key{9});
+  KeySeed seed = Keys::NewSeed();
+  std::string rec = EncodeBlock(1, Entries({"secret"}), keys.BlockKey(seed));
+  auto other_seed = DecodeBlock(rec, keys.BlockKey(Keys::NewSeed()));
+  ASSERT_FALSE(other_seed.ok());
+  EXPECT_NE(other_seed.status().message().find("authentication"), std::string::npos);
+  EXPECT_FALSE(DecodeBlock(rec, Keys::FromMaster(Key{8}).BlockKey(seed)).ok());
+}
+
+TEST(Block, TruncatedRecordIsCorruption) {
+  Keys keys = Keys::FromMaster(Key{});
+  KeySeed seed = Keys::NewSeed();
+  std::string rec = EncodeBlock(1, Entries({"abc"}), keys.BlockKey(seed));
+  EXPECT_EQ(DecodeBlock(rec.substr(0, rec.size() - 1), keys.BlockKey(seed)).status().code(),
+            Status::Code::kCorruption);
+  EXPECT_FALSE(DecodeBlockHeader(rec.substr(0, 10)).ok());
+}
+
+TEST(Block, SegmentHeader) {
+  std::string h = EncodeSegmentHeader(42);
+  EXPECT_EQ(h.size(), kSegmentHeaderSize);
+  EXPECT_TRUE(CheckSegmentHeader(h, 42).ok());
+  EXPECT_FALSE(CheckSegmentHeader(h, 41).ok());
+  h[3] ^= 1;
+  EXPECT_FALSE(CheckSegmentHeader(h, 42).ok());
+}
+
+}  // namespace
+}  // namespace custodian::store
