@@ -1,0 +1,420 @@
+#include "catalog/catalog.h"
+
+#include <cstring>
+
+#include "util/text.h"
+
+namespace custodian::catalog {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS segments(seg_id INTEGER PRIMARY KEY, committed_length INTEGER NOT NULL,
+                                    sealed INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS blocks(block_id INTEGER PRIMARY KEY, seg_id INTEGER NOT NULL,
+                                  offset INTEGER NOT NULL, length INTEGER NOT NULL,
+                                  count INTEGER NOT NULL, raw_bytes INTEGER NOT NULL,
+                                  key_seed BLOB);
+CREATE TABLE IF NOT EXISTS messages(msg INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE,
+                                    block_id INTEGER NOT NULL, slot INTEGER NOT NULL,
+                                    size INTEGER NOT NULL, date INTEGER, from_addr TEXT,
+                                    subject TEXT, message_id TEXT, in_reply_to TEXT,
+                                    problems TEXT, added INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_block ON messages(block_id, slot);
+CREATE TABLE IF NOT EXISTS custodians(cust_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS folders(folder_id INTEGER PRIMARY KEY, cust_id INTEGER NOT NULL,
+                                   path TEXT NOT NULL, UNIQUE(cust_id, path));
+CREATE TABLE IF NOT EXISTS copies(msg INTEGER NOT NULL, folder_id INTEGER NOT NULL,
+                                  flags TEXT NOT NULL, deleted INTEGER NOT NULL,
+                                  envelope TEXT, added INTEGER NOT NULL,
+                                  PRIMARY KEY(msg, folder_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS copies_folder ON copies(folder_id);
+)sql";
+
+constexpr const char* kMessageCols =
+    "m.msg, m.sha256, m.block_id, m.slot, m.size, m.date, m.from_addr, m.subject, m.message_id, "
+    "m.in_reply_to, m.problems, m.added";
+
+Sha256 BlobToSha(std::string_view b) {
+  Sha256 s{};
+  if (b.size() == s.size()) std::memcpy(s.data(), b.data(), s.size());
+  return s;
+}
+
+}  // namespace
+
+MessageRow ReadMessageRow(const Statement& s, int c) {
+  MessageRow m;
+  m.msg = s.Int(c);
+  m.id = BlobToSha(s.Blob(c + 1));
+  m.block_id = s.Int(c + 2);
+  m.slot = uint32_t(s.Int(c + 3));
+  m.size = uint64_t(s.Int(c + 4));
+  if (!s.IsNull(c + 5)) m.date = s.Int(c + 5);
+  m.from = s.Text(c + 6);
+  m.subject = s.Text(c + 7);
+  m.message_id = s.Text(c + 8);
+  m.in_reply_to = s.Text(c + 9);
+  m.problems = s.Text(c + 10);
+  m.added = s.Int(c + 11);
+  return m;
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool read_only) {
+  CUSTODIAN_ASSIGN_OR_RETURN(Database db, Database::Open(path, read_only));
+  std::unique_ptr<Catalog> c(new Catalog(std::move(db)));
+  // synchronous=FULL: a commit is on disk when it returns — imports acknowledge only after it.
+  CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; "
+                                        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
+  if (!read_only) {
+    CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON;"));
+    CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec(kSchema));
+    auto v = c->GetMeta("schema_version");
+    if (!v.ok() && v.status().code() == Status::Code::kNotFound) {
+      CUSTODIAN_RETURN_IF_ERROR(c->SetMeta("schema_version", std::to_string(kSchemaVersion)));
+    } else if (!v.ok()) {
+      return v.status();
+    } else if (*v != std::to_string(kSchemaVersion)) {
+      return Status::Unsupported("catalog schema version " + *v + " (this build reads " +
+                                 std::to_string(kSchemaVersion) + ")");
+    }
+  }
+  CUSTODIAN_RETURN_IF_ERROR(c->Prepare());
+  return c;
+}
+
+Status Catalog::Prepare() {
+  CUSTODIAN_ASSIGN_OR_RETURN(find_msg_, db_.Prepare("SELECT msg FROM messages WHERE sha256 = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      add_msg_, db_.Prepare("INSERT INTO messages(sha256, block_id, slot, size, date, from_addr, subject,"
+                            " message_id, in_reply_to, problems, added) VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      add_block_, db_.Prepare("INSERT INTO blocks(block_id, seg_id, offset, length, count, raw_bytes,"
+                              " key_seed) VALUES(?,?,?,?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      add_copy_, db_.Prepare("INSERT OR IGNORE INTO copies(msg, folder_id, flags, deleted, envelope,"
+                             " added) VALUES(?,?,?,?,?,strftime('%s','now'))"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      get_msg_, db_.Prepare(std::string("SELECT ") + kMessageCols + " FROM messages m WHERE m.msg = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      get_block_, db_.Prepare("SELECT block_id, seg_id, offset, length, count, raw_bytes, key_seed"
+                              " FROM blocks WHERE block_id = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      set_segment_, db_.Prepare("INSERT INTO segments(seg_id, committed_length, sealed) VALUES(?,?,?)"
+                                " ON CONFLICT(seg_id) DO UPDATE SET committed_length=excluded.committed_length,"
+                                " sealed=excluded.sealed"));
+  return Status::Ok();
+}
+
+Status Catalog::Begin() { return db_.Exec("BEGIN IMMEDIATE"); }
+Status Catalog::Commit() { return db_.Exec("COMMIT"); }
+Status Catalog::Rollback() { return db_.Exec("ROLLBACK"); }
+
+Result<store::SegmentState> Catalog::ActiveSegment() {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare("SELECT seg_id, committed_length, sealed FROM segments ORDER BY seg_id DESC LIMIT 1"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return store::SegmentState{};
+  return store::SegmentState{uint64_t(s.Int(0)), uint64_t(s.Int(1)), s.Int(2) != 0};
+}
+
+Result<std::vector<store::SegmentState>> Catalog::Segments() {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare("SELECT seg_id, committed_length, sealed FROM segments ORDER BY seg_id"));
+  std::vector<store::SegmentState> out;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back({uint64_t(s.Int(0)), uint64_t(s.Int(1)), s.Int(2) != 0});
+  }
+  return out;
+}
+
+Status Catalog::SetSegment(const store::SegmentState& st) {
+  set_segment_.Bind(1, int64_t(st.segment)).Bind(2, int64_t(st.committed_length)).Bind(3, int64_t(st.sealed));
+  return set_segment_.Exec();
+}
+
+Result<int64_t> Catalog::MaxBlockId() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("SELECT COALESCE(MAX(block_id), 0) FROM blocks"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : 0;
+}
+
+Status Catalog::AddBlock(const BlockRow& b) {
+  add_block_.Bind(1, b.block_id)
+      .Bind(2, int64_t(b.loc.segment))
+      .Bind(3, int64_t(b.loc.offset))
+      .Bind(4, int64_t(b.loc.length))
+      .Bind(5, int64_t(b.count))
+      .Bind(6, int64_t(b.raw_bytes))
+      .BindBlob(7, b.seed.data(), b.seed.size());
+  return add_block_.Exec();
+}
+
+static BlockRow ReadBlockRow(const Statement& s) {
+  BlockRow b;
+  b.block_id = s.Int(0);
+  b.loc = {uint64_t(s.Int(1)), uint64_t(s.Int(2)), uint32_t(s.Int(3))};
+  b.count = uint32_t(s.Int(4));
+  b.raw_bytes = uint64_t(s.Int(5));
+  std::string_view seed = s.Blob(6);
+  if (seed.size() == b.seed.size()) std::memcpy(b.seed.data(), seed.data(), seed.size());
+  return b;
+}
+
+Result<BlockRow> Catalog::GetBlock(int64_t block_id) {
+  get_block_.Bind(1, block_id);
+  auto row = get_block_.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    get_block_.Reset();
+    return Status::NotFound("block " + std::to_string(block_id) + " is not in the catalog");
+  }
+  BlockRow b = ReadBlockRow(get_block_);
+  get_block_.Reset();
+  return b;
+}
+
+Status Catalog::ForEachBlock(const std::function<Status(const BlockRow&)>& fn) {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare("SELECT block_id, seg_id, offset, length, count, raw_bytes, key_seed"
+                          " FROM blocks ORDER BY seg_id, offset"));
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    CUSTODIAN_RETURN_IF_ERROR(fn(ReadBlockRow(s)));
+  }
+}
+
+Result<std::optional<int64_t>> Catalog::FindMessage(const Sha256& id) {
+  find_msg_.BindBlob(1, id.data(), id.size());
+  auto row = find_msg_.Step();
+  if (!row.ok()) return row.status();
+  std::optional<int64_t> r;
+  if (*row) r = find_msg_.Int(0);
+  find_msg_.Reset();
+  return r;
+}
+
+Result<int64_t> Catalog::AddMessage(const MessageRow& m) {
+  add_msg_.BindBlob(1, m.id.data(), m.id.size())
+      .Bind(2, m.block_id)
+      .Bind(3, int64_t(m.slot))
+      .Bind(4, int64_t(m.size));
+  if (m.date) add_msg_.Bind(5, *m.date); else add_msg_.BindNull(5);
+  add_msg_.Bind(6, m.from).Bind(7, m.subject).Bind(8, m.message_id).Bind(9, m.in_reply_to);
+  if (m.problems.empty()) add_msg_.BindNull(10); else add_msg_.Bind(10, m.problems);
+  add_msg_.Bind(11, m.added);
+  CUSTODIAN_RETURN_IF_ERROR(add_msg_.Exec());
+  return db_.LastInsertRowid();
+}
+
+Result<MessageRow> Catalog::GetMessage(int64_t msg) {
+  get_msg_.Bind(1, msg);
+  auto row = get_msg_.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    get_msg_.Reset();
+    return Status::NotFound("message row " + std::to_string(msg));
+  }
+  MessageRow m = ReadMessageRow(get_msg_, 0);
+  get_msg_.Reset();
+  return m;
+}
+
+Result<std::vector<Sha256>> Catalog::FindByPrefix(const std::string& hex, int limit) {
+  if (hex.empty() || hex.size() > 64 || !IsHex(hex)) return Status::InvalidArgument("not a hex id prefix: " + hex);
+  // The blob range [lo, hi) holds exactly the ids starting with the prefix.
+  std::string lo_hex = ToLowerAscii(hex) + std::string(64 - hex.size(), '0');
+  Sha256 lo = *Sha256FromHex(lo_hex);
+  std::string lo_blob(reinterpret_cast<const char*>(lo.data()), 32);
+  // Increment the prefix (as a number of hex.size() digits) to get the exclusive upper bound.
+  std::string hi_hex = ToLowerAscii(hex);
+  int i = int(hi_hex.size()) - 1;
+  while (i >= 0 && hi_hex[size_t(i)] == 'f') hi_hex[size_t(i--)] = '0';
+  bool unbounded = i < 0;
+  std::string sql = "SELECT sha256 FROM messages WHERE sha256 >= ?" + std::string(unbounded ? "" : " AND sha256 < ?") +
+                    " ORDER BY sha256 LIMIT ?";
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare(sql));
+  s.BindBlob(1, lo_blob.data(), lo_blob.size());
+  if (!unbounded) {
+    char& c = hi_hex[size_t(i)];
+    c = c == '9' ? 'a' : char(c + 1);
+    Sha256 hi = *Sha256FromHex(hi_hex + std::string(64 - hi_hex.size(), '0'));
+    s.BindBlob(2, hi.data(), hi.size());
+    s.Bind(3, int64_t(limit));
+  } else {
+    s.Bind(2, int64_t(limit));
+  }
+  std::vector<Sha256> out;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(BlobToSha(s.Blob(0)));
+  }
+  return out;
+}
+
+Status Catalog::ForEachMessageInBlock(int64_t block_id, const std::function<Status(const MessageRow&)>& fn) {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare(std::string("SELECT ") + kMessageCols + " FROM messages m WHERE m.block_id = ? ORDER BY m.slot"));
+  s.Bind(1, block_id);
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    CUSTODIAN_RETURN_IF_ERROR(fn(ReadMessageRow(s, 0)));
+  }
+}
+
+Status Catalog::ForEachMessage(const std::function<Status(const MessageRow&)>& fn) {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare(std::string("SELECT ") + kMessageCols + " FROM messages m ORDER BY m.block_id, m.slot"));
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    CUSTODIAN_RETURN_IF_ERROR(fn(ReadMessageRow(s, 0)));
+  }
+}
+
+Result<int64_t> Catalog::EnsureCustodian(const std::string& name) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto ins, db_.Prepare("INSERT OR IGNORE INTO custodians(name) VALUES(?)"));
+  ins.Bind(1, name);
+  CUSTODIAN_RETURN_IF_ERROR(ins.Exec());
+  CUSTODIAN_ASSIGN_OR_RETURN(auto sel, db_.Prepare("SELECT cust_id FROM custodians WHERE name = ?"));
+  sel.Bind(1, name);
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, sel.Step());
+  if (!row) return Status::Internal("custodian vanished");
+  return sel.Int(0);
+}
+
+Result<int64_t> Catalog::EnsureFolder(int64_t cust, const std::string& path) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto ins, db_.Prepare("INSERT OR IGNORE INTO folders(cust_id, path) VALUES(?, ?)"));
+  ins.Bind(1, cust).Bind(2, path);
+  CUSTODIAN_RETURN_IF_ERROR(ins.Exec());
+  CUSTODIAN_ASSIGN_OR_RETURN(auto sel, db_.Prepare("SELECT folder_id FROM folders WHERE cust_id = ? AND path = ?"));
+  sel.Bind(1, cust).Bind(2, path);
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, sel.Step());
+  if (!row) return Status::Internal("folder vanished");
+  return sel.Int(0);
+}
+
+Result<bool> Catalog::AddCopy(int64_t msg, int64_t folder_id, const std::string& flags, bool deleted,
+                              const std::string& envelope) {
+  add_copy_.Bind(1, msg).Bind(2, folder_id).Bind(3, flags).Bind(4, int64_t(deleted));
+  if (envelope.empty()) add_copy_.BindNull(5); else add_copy_.Bind(5, envelope);
+  CUSTODIAN_RETURN_IF_ERROR(add_copy_.Exec());
+  return db_.Changes() > 0;
+}
+
+static const char* kCopyCols = "c.name, f.path, k.flags, k.deleted, k.envelope";
+
+static CopyRow ReadCopyRow(const Statement& s, int64_t msg) {
+  CopyRow c;
+  c.msg = msg;
+  c.custodian = s.Text(0);
+  c.folder = s.Text(1);
+  c.flags = s.Text(2);
+  c.deleted = s.Int(3) != 0;
+  c.envelope = s.Text(4);
+  return c;
+}
+
+Result<std::vector<CopyRow>> Catalog::CopiesOf(int64_t msg) {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare(std::string("SELECT ") + kCopyCols +
+                          " FROM copies k JOIN folders f ON f.folder_id = k.folder_id"
+                          " JOIN custodians c ON c.cust_id = f.cust_id WHERE k.msg = ? ORDER BY c.name, f.path"));
+  s.Bind(1, msg);
+  std::vector<CopyRow> out;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadCopyRow(s, msg));
+  }
+  return out;
+}
+
+Status Catalog::ForEachCopy(const CopyFilter& f,
+                            const std::function<Status(const CopyRow&, const MessageRow&)>& fn) {
+  std::string sql = std::string("SELECT ") + kCopyCols + ", " + kMessageCols +
+                    " FROM copies k JOIN folders f ON f.folder_id = k.folder_id"
+                    " JOIN custodians c ON c.cust_id = f.cust_id JOIN messages m ON m.msg = k.msg WHERE 1";
+  if (f.custodian) sql += " AND c.name = ?1";
+  if (f.folder) sql += " AND (f.path = ?2 OR f.path LIKE ?3 ESCAPE '\\')";
+  if (!f.include_deleted) sql += " AND k.deleted = 0";
+  sql += " ORDER BY m.date DESC, m.msg DESC, c.name, f.path";
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare(sql));
+  if (f.custodian) s.Bind(1, *f.custodian);
+  if (f.folder) {
+    std::string like;  // subfolders of F are included: "F/%"
+    for (char ch : *f.folder) {
+      if (ch == '%' || ch == '_' || ch == '\\') like += '\\';
+      like += ch;
+    }
+    s.Bind(2, *f.folder).Bind(3, like + "/%");
+  }
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    MessageRow m = ReadMessageRow(s, 5);
+    CUSTODIAN_RETURN_IF_ERROR(fn(ReadCopyRow(s, m.msg), m));
+  }
+}
+
+Result<bool> Catalog::CustodianExists(const std::string& name) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("SELECT 1 FROM custodians WHERE name = ?"));
+  s.Bind(1, name);
+  return s.Step();
+}
+
+Result<CatalogStats> Catalog::Stats() {
+  CatalogStats st;
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare("SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM copies),"
+                          " (SELECT COALESCE(SUM(size),0) FROM messages), (SELECT COUNT(*) FROM blocks),"
+                          " (SELECT COUNT(*) FROM messages WHERE problems IS NOT NULL),"
+                          " (SELECT COUNT(*) FROM custodians)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (row) {
+    st.messages = uint64_t(s.Int(0));
+    st.copies = uint64_t(s.Int(1));
+    st.raw_bytes = uint64_t(s.Int(2));
+    st.blocks = uint64_t(s.Int(3));
+    st.flagged = uint64_t(s.Int(4));
+    st.custodians = uint64_t(s.Int(5));
+  }
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto p, db_.Prepare("SELECT c.name, COUNT(DISTINCT k.msg), COUNT(*),"
+                          " (SELECT COALESCE(SUM(m.size),0) FROM messages m WHERE m.msg IN"
+                          "   (SELECT k2.msg FROM copies k2 JOIN folders f2 ON f2.folder_id = k2.folder_id"
+                          "    WHERE f2.cust_id = c.cust_id)),"
+                          " COUNT(DISTINCT k.folder_id), SUM(k.deleted)"
+                          " FROM custodians c JOIN folders f ON f.cust_id = c.cust_id"
+                          " JOIN copies k ON k.folder_id = f.folder_id GROUP BY c.cust_id ORDER BY c.name"));
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool r, p.Step());
+    if (!r) break;
+    st.per_custodian.push_back({std::string(p.Text(0)), uint64_t(p.Int(1)), uint64_t(p.Int(2)),
+                                uint64_t(p.Int(3)), uint64_t(p.Int(4)), uint64_t(p.Int(5))});
+  }
+  return st;
+}
+
+Result<std::string> Catalog::GetMeta(const std::string& key) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("SELECT value FROM meta WHERE key = ?"));
+  s.Bind(1, key);
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("meta " + key);
+  return std::string(s.Text(0));
+}
+
+Status Catalog::SetMeta(const std::string& key, const std::string& value) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)"));
+  s.Bind(1, key).Bind(2, value);
+  return s.Exec();
+}
+
+}  // namespace custodian::catalog

@@ -1,0 +1,115 @@
+// Catalog: the archive's metadata in SQLite (schema in docs/storage-format.md). It records where
+// each message's bytes are, which custodian kept it in which folder, and the parsed headers that
+// listings show. A later backend (PostgreSQL) implements the same operations.
+// REQUIRES: one thread at a time per Catalog object.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/sqlite.h"
+#include "custodian/status.h"
+#include "store/keys.h"
+#include "store/segment_store.h"
+#include "util/digest.h"
+
+namespace custodian::catalog {
+
+struct BlockRow {
+  int64_t block_id = 0;
+  store::BlockLocation loc;
+  uint32_t count = 0;
+  uint64_t raw_bytes = 0;
+  store::KeySeed seed{};
+};
+
+struct MessageRow {
+  int64_t msg = 0;  // catalog row id
+  Sha256 id{};
+  int64_t block_id = 0;
+  uint32_t slot = 0;
+  uint64_t size = 0;
+  std::optional<int64_t> date;
+  std::string from, subject, message_id, in_reply_to;
+  std::string problems;  // '\n'-separated parse problems, empty when clean
+  int64_t added = 0;     // when it entered the archive (seconds since the epoch)
+};
+
+struct CopyRow {
+  int64_t msg = 0;
+  std::string custodian, folder, flags, envelope;
+  bool deleted = false;
+};
+
+struct CopyFilter {
+  std::optional<std::string> custodian, folder;
+  bool include_deleted = false;
+};
+
+struct CustodianStats {
+  std::string name;
+  uint64_t messages = 0, copies = 0, raw_bytes = 0, folders = 0, deleted = 0;
+};
+
+struct CatalogStats {
+  uint64_t messages = 0, copies = 0, raw_bytes = 0, blocks = 0, flagged = 0, custodians = 0;
+  std::vector<CustodianStats> per_custodian;
+};
+
+class Catalog {
+ public:
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& path, bool read_only);
+
+  Status Begin();
+  Status Commit();
+  Status Rollback();
+
+  // Segments
+  Result<store::SegmentState> ActiveSegment();
+  Status SetSegment(const store::SegmentState& s);
+  Result<std::vector<store::SegmentState>> Segments();
+
+  // Blocks
+  Result<int64_t> MaxBlockId();
+  Status AddBlock(const BlockRow& b);
+  Result<BlockRow> GetBlock(int64_t block_id);
+  Status ForEachBlock(const std::function<Status(const BlockRow&)>& fn);
+
+  // Messages
+  Result<std::optional<int64_t>> FindMessage(const Sha256& id);
+  Result<int64_t> AddMessage(const MessageRow& m);  // m.msg is ignored; returns the new row id
+  Result<MessageRow> GetMessage(int64_t msg);
+  // Ids starting with the hex prefix (at most `limit`).
+  Result<std::vector<Sha256>> FindByPrefix(const std::string& hex_prefix, int limit);
+  Status ForEachMessageInBlock(int64_t block_id, const std::function<Status(const MessageRow&)>& fn);
+  Status ForEachMessage(const std::function<Status(const MessageRow&)>& fn);  // in storage order
+
+  // Custodians, folders and copies
+  Result<int64_t> EnsureCustodian(const std::string& name);
+  Result<int64_t> EnsureFolder(int64_t custodian_id, const std::string& path);
+  // Returns true if the copy is new.
+  Result<bool> AddCopy(int64_t msg, int64_t folder_id, const std::string& flags, bool deleted,
+                       const std::string& envelope);
+  Result<std::vector<CopyRow>> CopiesOf(int64_t msg);
+  // Copies matching the filter, newest message date first.
+  Status ForEachCopy(const CopyFilter& f, const std::function<Status(const CopyRow&, const MessageRow&)>& fn);
+  Result<bool> CustodianExists(const std::string& name);
+
+  Result<CatalogStats> Stats();
+  Result<std::string> GetMeta(const std::string& key);
+  Status SetMeta(const std::string& key, const std::string& value);
+
+ private:
+  explicit Catalog(Database db) : db_(std::move(db)) {}
+  Status Prepare();
+  Database db_;
+  Statement find_msg_, add_msg_, add_block_, add_copy_, get_msg_, get_block_, set_segment_;
+};
+
+MessageRow ReadMessageRow(const Statement& s, int first_col);
+
+}  // namespace custodian::catalog

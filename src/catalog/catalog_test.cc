@@ -1,0 +1,122 @@
+#include "catalog/catalog.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+namespace custodian::catalog {
+namespace {
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/custodian-cat-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto c = Catalog::Open(dir_ + "/catalog.db", false);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cat_ = std::move(*c);
+  }
+  void TearDown() override {
+    cat_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+  int64_t AddMsg(const std::string& bytes, std::optional<int64_t> date) {
+    MessageRow m;
+    m.id = ComputeSha256(bytes);
+    m.block_id = 1;
+    m.size = bytes.size();
+    m.date = date;
+    m.subject = "s:" + bytes;
+    auto r = cat_->AddMessage(m);
+    EXPECT_TRUE(r.ok());
+    return *r;
+  }
+  std::string dir_;
+  std::unique_ptr<Catalog> cat_;
+};
+
+TEST_F(CatalogTest, MessagesCopiesAndDedup) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  int64_t a = AddMsg("a", 100), b = AddMsg("b", 200);
+  auto alice = *cat_->EnsureCustodian("alice");
+  EXPECT_EQ(*cat_->EnsureCustodian("alice"), alice);
+  auto inbox = *cat_->EnsureFolder(alice, "inbox");
+  auto sent = *cat_->EnsureFolder(alice, "sent");
+  EXPECT_TRUE(*cat_->AddCopy(a, inbox, "S", false, ""));
+  EXPECT_FALSE(*cat_->AddCopy(a, inbox, "S", false, ""));  // same message, same folder: no new copy
+  EXPECT_TRUE(*cat_->AddCopy(a, sent, "", false, ""));
+  EXPECT_TRUE(*cat_->AddCopy(b, inbox, "T", true, "x@y Mon Jan 1 00:00:00 2001"));
+  ASSERT_TRUE(cat_->Commit().ok());
+
+  EXPECT_EQ(**cat_->FindMessage(ComputeSha256("a")), a);
+  EXPECT_FALSE(cat_->FindMessage(ComputeSha256("zz"))->has_value());
+  auto st = cat_->Stats();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->messages, 2u);
+  EXPECT_EQ(st->copies, 3u);
+  ASSERT_EQ(st->per_custodian.size(), 1u);
+  EXPECT_EQ(st->per_custodian[0].messages, 2u);
+  EXPECT_EQ(st->per_custodian[0].deleted, 1u);
+
+  // Deleted copies are hidden unless asked for; newest first.
+  std::vector<std::string> seen;
+  ASSERT_TRUE(cat_->ForEachCopy({}, [&](const CopyRow& c, const MessageRow& m) {
+    seen.push_back(m.subject + "@" + c.folder);
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"s:a@inbox", "s:a@sent"}));
+  CopyFilter all;
+  all.include_deleted = true;
+  all.folder = "inbox";
+  seen.clear();
+  ASSERT_TRUE(cat_->ForEachCopy(all, [&](const CopyRow& c, const MessageRow& m) {
+    seen.push_back(m.subject + (c.deleted ? "(deleted)" : ""));
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"s:b(deleted)", "s:a"}));
+}
+
+TEST_F(CatalogTest, PrefixLookup) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  for (int i = 0; i < 200; i++) AddMsg("m" + std::to_string(i), i);
+  ASSERT_TRUE(cat_->Commit().ok());
+  std::string full = ToHex(ComputeSha256("m42"));
+  for (size_t len : {1, 2, 5, 12, 64}) {
+    auto r = cat_->FindByPrefix(full.substr(0, len), 1000);
+    ASSERT_TRUE(r.ok());
+    bool found = false;
+    for (const auto& id : *r) {
+      EXPECT_EQ(ToHex(id).substr(0, len), full.substr(0, len));
+      found |= ToHex(id) == full;
+    }
+    EXPECT_TRUE(found) << len;
+  }
+  // Upper-case input and an all-f prefix (no upper bound) work.
+  EXPECT_EQ(cat_->FindByPrefix([&] { std::string u = full.substr(0, 12); for (char& ch : u) ch = char(toupper(ch)); return u; }(), 5)->size(), 1u);
+  EXPECT_TRUE(cat_->FindByPrefix("ffffffff", 5).ok());
+  EXPECT_FALSE(cat_->FindByPrefix("xyz", 5).ok());
+}
+
+TEST_F(CatalogTest, SegmentsAndBlocks) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  ASSERT_TRUE(cat_->SetSegment({1, 100, true}).ok());
+  ASSERT_TRUE(cat_->SetSegment({2, 50, false}).ok());
+  ASSERT_TRUE(cat_->SetSegment({2, 80, false}).ok());
+  BlockRow b;
+  b.block_id = 5;
+  b.loc = {2, 32, 48};
+  b.seed[0] = 7;
+  ASSERT_TRUE(cat_->AddBlock(b).ok());
+  ASSERT_TRUE(cat_->Commit().ok());
+  auto act = cat_->ActiveSegment();
+  EXPECT_EQ(act->segment, 2u);
+  EXPECT_EQ(act->committed_length, 80u);
+  EXPECT_EQ(*cat_->MaxBlockId(), 5);
+  auto got = cat_->GetBlock(5);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->seed[0], 7);
+  EXPECT_EQ(got->loc.length, 48u);
+  EXPECT_EQ(cat_->GetBlock(6).status().code(), Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace custodian::catalog
