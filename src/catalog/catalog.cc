@@ -345,7 +345,8 @@ Status Catalog::ForEachCopy(const CopyFilter& f,
   if (f.custodian) sql += " AND c.name = ?1";
   if (f.folder) sql += " AND (f.path = ?2 OR f.path LIKE ?3 ESCAPE '\\')";
   if (!f.include_deleted) sql += " AND k.deleted = 0";
-  sql += " ORDER BY m.date DESC, m.msg DESC, c.name, f.path";
+  sql += f.storage_order ? " ORDER BY m.block_id, m.slot, c.name, f.path"
+                         : " ORDER BY m.date DESC, m.msg DESC, c.name, f.path";
   CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare(sql));
   if (f.custodian) s.Bind(1, *f.custodian);
   if (f.folder) {
@@ -401,6 +402,45 @@ Result<CatalogStats> Catalog::Stats() {
                                 uint64_t(p.Int(3)), uint64_t(p.Int(4)), uint64_t(p.Int(5))});
   }
   return st;
+}
+
+Result<std::vector<std::string>> Catalog::CheckConsistency() {
+  std::vector<std::string> out;
+  CUSTODIAN_ASSIGN_OR_RETURN(auto qc, db_.Prepare("PRAGMA quick_check"));
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, qc.Step());
+    if (!row) break;
+    if (qc.Text(0) != "ok") out.push_back("catalog database: " + std::string(qc.Text(0)));
+  }
+  struct Check {
+    const char* sql;
+    const char* what;
+  };
+  const Check checks[] = {
+      {"SELECT lower(hex(sha256)) FROM messages WHERE block_id NOT IN (SELECT block_id FROM blocks)",
+       "message refers to a block the catalog does not have: "},
+      {"SELECT lower(hex(m.sha256)) FROM messages m JOIN blocks b ON b.block_id = m.block_id"
+       " WHERE m.slot >= b.count", "message slot is past the end of its block: "},
+      {"SELECT block_id || '/' || slot FROM messages GROUP BY block_id, slot HAVING COUNT(*) > 1",
+       "two messages claim the same block slot: "},
+      {"SELECT k.msg FROM copies k WHERE k.msg NOT IN (SELECT msg FROM messages)",
+       "copy refers to a missing message row: "},
+      {"SELECT k.folder_id FROM copies k WHERE k.folder_id NOT IN (SELECT folder_id FROM folders)",
+       "copy refers to a missing folder: "},
+      {"SELECT lower(hex(sha256)) FROM messages WHERE msg NOT IN (SELECT msg FROM copies)",
+       "message has no copy in any folder: "},
+      {"SELECT b.block_id FROM blocks b WHERE b.seg_id NOT IN (SELECT seg_id FROM segments)",
+       "block refers to a segment the catalog does not have: "},
+  };
+  for (const auto& c : checks) {
+    CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare(c.sql));
+    while (true) {
+      CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(c.what + std::string(s.Text(0)));
+    }
+  }
+  return out;
 }
 
 Result<std::string> Catalog::GetMeta(const std::string& key) {

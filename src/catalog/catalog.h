@@ -48,6 +48,7 @@ struct CopyRow {
 struct CopyFilter {
   std::optional<std::string> custodian, folder;
   bool include_deleted = false;
+  bool storage_order = false;  // order by block and slot (fast reads) instead of newest first
 };
 
 struct CustodianStats {
@@ -100,6 +101,8 @@ class Catalog {
   Result<bool> CustodianExists(const std::string& name);
 
   Result<CatalogStats> Stats();
+  // SQLite's own check plus cross-table invariants; one line per problem found.
+  Result<std::vector<std::string>> CheckConsistency();
   Result<std::string> GetMeta(const std::string& key);
   Status SetMeta(const std::string& key, const std::string& value);
 

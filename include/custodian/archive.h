@@ -1,0 +1,133 @@
+// The Custodian engine's public API: one archive directory (docs/storage-format.md).
+// The command line is a thin layer over this; the server will be another.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "custodian/status.h"
+
+namespace custodian {
+
+struct ImportOptions {
+  std::string custodian;             // whose mailbox this is (required unless custodian_from_path)
+  bool custodian_from_path = false;  // each PATH's last component names its custodian
+  std::string format = "auto";       // see mailbox::ParseFormat
+  std::string folder_prefix;         // prepended to every folder ("" = none)
+  std::string ack_log;               // if set, append each acknowledged message id (for tests)
+  size_t threads = 2;                // parse threads
+};
+
+struct ImportRejection {
+  std::string origin;  // file (and offset) it came from
+  std::string reason;
+};
+
+struct ImportProgress {
+  uint64_t read = 0;        // messages read from the sources
+  uint64_t stored = 0;      // new messages stored (durable)
+  uint64_t duplicate = 0;   // already in the archive (bytes identical)
+  uint64_t new_copies = 0;  // new (message, custodian folder) placements
+  uint64_t rejected = 0;    // inputs that could not be stored at all
+  uint64_t flagged = 0;     // stored, but with parse problems
+  uint64_t bytes = 0;       // message bytes read
+  uint64_t total_bytes = 0; // size of the input files (for an ETA); 0 if unknown
+  double seconds = 0;
+  bool done = false;
+};
+
+struct ImportResult {
+  ImportProgress counts;
+  std::vector<ImportRejection> rejections;  // the first 1,000
+};
+
+struct CopyInfo {
+  std::string custodian, folder, flags;
+  bool deleted = false;
+};
+
+struct MessageInfo {
+  std::string id;  // SHA-256 hex
+  uint64_t size = 0;
+  std::optional<int64_t> date;
+  std::string from, subject, message_id, in_reply_to;
+  std::vector<std::string> problems;
+  std::vector<CopyInfo> copies;
+};
+
+struct ListFilter {
+  std::optional<std::string> custodian, folder;  // folder includes its subfolders
+  bool include_deleted = false;
+};
+
+struct ListEntry {
+  MessageInfo message;  // `copies` holds just the one copy listed
+};
+
+struct CustodianSummary {
+  std::string name;
+  uint64_t messages = 0, copies = 0, raw_bytes = 0, folders = 0, deleted = 0;
+};
+
+struct ArchiveStats {
+  uint64_t messages = 0;       // distinct messages
+  uint64_t copies = 0;         // one per message per custodian folder
+  uint64_t raw_bytes = 0;      // sum of distinct messages' sizes
+  uint64_t flagged = 0;        // messages with parse problems
+  uint64_t blocks = 0;
+  uint64_t segment_bytes = 0;  // on disk: segment files
+  uint64_t catalog_bytes = 0;  // on disk: catalog database (+ WAL)
+  uint64_t disk_bytes = 0;     // everything under the archive directory
+  std::vector<CustodianSummary> custodians;
+};
+
+struct VerifyProblem {
+  std::string what;   // "message", "block", "segment", "catalog"
+  std::string where;  // message id, or segment file and offset
+  std::string detail;
+};
+
+struct VerifyReport {
+  uint64_t messages_checked = 0, blocks_checked = 0, segments_checked = 0;
+  std::vector<VerifyProblem> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+struct ExportOptions {
+  std::string format = "mbox";  // mbox | maildir | eml
+  ListFilter filter;
+};
+
+struct ExportResult {
+  uint64_t messages = 0, bytes = 0;
+};
+
+class Archive {
+ public:
+  enum class Mode { kReadOnly, kWrite };
+
+  // Creates a new archive at `dir` (which must not exist or be empty) with a new master key.
+  static Status Init(const std::string& dir);
+  // Opens an archive. kWrite takes the archive's writer lock and finishes crash recovery.
+  static Result<std::unique_ptr<Archive>> Open(const std::string& dir, Mode mode);
+  virtual ~Archive() = default;
+
+  virtual Result<ImportResult> Import(const std::vector<std::string>& paths, const ImportOptions& opts,
+                                      const std::function<void(const ImportProgress&)>& progress) = 0;
+
+  // A full id, a unique prefix (at least 4 hex digits), or an error saying why not.
+  virtual Result<std::string> ResolveId(const std::string& id_or_prefix) = 0;
+  // The message's exact original bytes, checked against its id before they are returned.
+  virtual Result<std::string> ReadMessage(const std::string& id) = 0;
+  virtual Result<MessageInfo> Describe(const std::string& id) = 0;
+  virtual Status List(const ListFilter& filter, const std::function<Status(const ListEntry&)>& fn) = 0;
+  virtual Result<ArchiveStats> Stats() = 0;
+  virtual Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress) = 0;
+  virtual Result<ExportResult> Export(const ExportOptions& opts, const std::string& dest) = 0;
+};
+
+}  // namespace custodian

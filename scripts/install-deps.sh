@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Custodian needs, only those that are missing.
+# Usage: scripts/install-deps.sh [build|demo|bench|fuzz]...   (default: build)
+set -euo pipefail
+
+build_pkgs=(g++ cmake ninja-build ccache pkg-config make python3
+            libgmime-3.0-dev libsqlite3-dev libzstd-dev libsodium-dev libgtest-dev libgmock-dev)
+demo_pkgs=(npm)
+bench_pkgs=(notmuch maildir-utils ripgrep time)
+fuzz_pkgs=(clang libclang-rt-14-dev)
+
+want=()
+for set in "${@:-build}"; do
+  case "$set" in
+    build) want+=("${build_pkgs[@]}") ;;
+    demo) want+=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
+    bench) want+=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+    fuzz) want+=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+    *) echo "install-deps: unknown set '$set'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,216 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "archive/archive_impl.h"
+#include "mime/message.h"
+#include "util/digest.h"
+#include "util/text.h"
+
+namespace custodian {
+namespace {
+constexpr char kFormatLine[] = "custodian-archive 1\n";
+}
+
+std::string MasterKeyPath(const std::string& dir) {
+  const char* env = std::getenv("CUSTODIAN_MASTER_KEY_FILE");
+  if (env && *env) return env;
+  return JoinPath(KeysDir(dir), "master.key");
+}
+
+Status Archive::Init(const std::string& dir) {
+  Env* env = Env::Default();
+  if (env->Exists(dir)) {
+    CUSTODIAN_ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
+    if (!names.empty()) {
+      if (env->Exists(JoinPath(dir, "FORMAT"))) return Status::AlreadyExists("an archive already exists at " + dir);
+      return Status::AlreadyExists(dir + " is not empty; choose a new directory for the archive");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError("cannot create " + dir + ": " + ec.message());
+  CUSTODIAN_RETURN_IF_ERROR(env->CreateDir(KeysDir(dir), 0700));
+  ::chmod(KeysDir(dir).c_str(), 0700);
+  CUSTODIAN_RETURN_IF_ERROR(env->CreateDir(SegmentsDir(dir)));
+  std::string key_path = MasterKeyPath(dir);
+  if (!env->Exists(key_path)) {
+    CUSTODIAN_RETURN_IF_ERROR(store::Keys::Create(env, key_path).status());
+  } else {
+    CUSTODIAN_RETURN_IF_ERROR(store::Keys::Load(env, key_path).status());  // an external key is reused
+  }
+  {
+    CUSTODIAN_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(CatalogPath(dir), false));
+    CUSTODIAN_RETURN_IF_ERROR(cat->SetMeta("created", std::to_string(::time(nullptr))));
+  }
+  // FORMAT is written last: a directory without it is not (yet) an archive.
+  return env->WriteFileAtomic(JoinPath(dir, "FORMAT"), kFormatLine);
+}
+
+Result<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mode) {
+  Env* env = Env::Default();
+  auto format = env->ReadFile(JoinPath(dir, "FORMAT"));
+  if (!format.ok())
+    return Status::NotFound("no archive at " + dir + " (run `custodian --archive " + dir + " init` first)");
+  if (*format != kFormatLine)
+    return Status::Unsupported("archive at " + dir + " has format '" + std::string(TrimAscii(*format)) +
+                               "', this build reads '" + std::string(TrimAscii(kFormatLine)) + "'");
+  int lock_fd = -1;
+  if (mode == Mode::kWrite) {
+    lock_fd = ::open(JoinPath(dir, "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0) return Status::IOError("cannot open the archive lock: " + std::string(std::strerror(errno)));
+    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(lock_fd);
+      return Status::IOError("another process is writing to the archive at " + dir);
+    }
+  }
+  auto keys = store::Keys::Load(env, MasterKeyPath(dir));
+  if (!keys.ok()) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return keys.status();
+  }
+  auto cat = catalog::Catalog::Open(CatalogPath(dir), mode == Mode::kReadOnly);
+  if (!cat.ok()) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return cat.status();
+  }
+  auto active = (*cat)->ActiveSegment();
+  if (!active.ok()) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return active.status();
+  }
+  auto segs = store::LocalSegmentStore::Open(env, SegmentsDir(dir), *active, mode == Mode::kReadOnly);
+  if (!segs.ok()) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return segs.status();
+  }
+  mime::InitMime();
+  return std::unique_ptr<Archive>(
+      new ArchiveImpl(dir, mode, lock_fd, *keys, std::move(*cat), std::move(*segs)));
+}
+
+ArchiveImpl::~ArchiveImpl() {
+  catalog_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<std::string> ArchiveImpl::ResolveId(const std::string& input) {
+  std::string p = ToLowerAscii(TrimAscii(input));
+  if (p.size() < 4 || p.size() > 64 || !IsHex(p))
+    return Status::InvalidArgument("'" + input + "' is not a message id (64 hex digits, or a prefix of at least 4)");
+  CUSTODIAN_ASSIGN_OR_RETURN(auto ids, catalog_->FindByPrefix(p, 2));
+  if (ids.empty()) return Status::NotFound("no message with id " + input);
+  if (ids.size() > 1) return Status::InvalidArgument("id prefix " + input + " is ambiguous; give more digits");
+  return ToHex(ids[0]);
+}
+
+Result<const store::DecodedBlock*> ArchiveImpl::LoadBlock(int64_t block_id) {
+  if (cached_block_ && int64_t(cached_block_->block_id) == block_id) return cached_block_.get();
+  CUSTODIAN_ASSIGN_OR_RETURN(catalog::BlockRow b, catalog_->GetBlock(block_id));
+  CUSTODIAN_ASSIGN_OR_RETURN(std::string rec, segments_->Read(b.loc));
+  auto decoded = store::DecodeBlock(rec, keys_.BlockKey(b.seed));
+  if (!decoded.ok())
+    return Status::Corruption("block " + std::to_string(block_id) + " at segment " + std::to_string(b.loc.segment) +
+                              " offset " + std::to_string(b.loc.offset) + ": " + decoded.status().message());
+  if (int64_t(decoded->block_id) != block_id)
+    return Status::Corruption("segment " + std::to_string(b.loc.segment) + " offset " + std::to_string(b.loc.offset) +
+                              " holds block " + std::to_string(decoded->block_id) + ", not " + std::to_string(block_id));
+  cached_block_ = std::make_unique<store::DecodedBlock>(std::move(*decoded));
+  return cached_block_.get();
+}
+
+Result<std::string> ArchiveImpl::ReadRow(const catalog::MessageRow& row) {
+  CUSTODIAN_ASSIGN_OR_RETURN(const store::DecodedBlock* b, LoadBlock(row.block_id));
+  if (row.slot >= b->ids.size())
+    return Status::Corruption("message " + ToHex(row.id) + ": slot " + std::to_string(row.slot) +
+                              " is past the end of block " + std::to_string(row.block_id));
+  std::string_view data = b->message(row.slot);
+  if (b->ids[row.slot] != row.id || ComputeSha256(data) != row.id)
+    return Status::Corruption("message " + ToHex(row.id) + ": stored bytes do not match its digest");
+  return std::string(data);
+}
+
+Result<std::string> ArchiveImpl::ReadMessage(const std::string& id) {
+  auto sha = Sha256FromHex(id);
+  if (!sha) return Status::InvalidArgument("not a full message id: " + id);
+  CUSTODIAN_ASSIGN_OR_RETURN(auto msg, catalog_->FindMessage(*sha));
+  if (!msg) return Status::NotFound("no message with id " + id);
+  CUSTODIAN_ASSIGN_OR_RETURN(catalog::MessageRow row, catalog_->GetMessage(*msg));
+  return ReadRow(row);
+}
+
+MessageInfo ArchiveImpl::ToInfo(const catalog::MessageRow& row) {
+  MessageInfo info;
+  info.id = ToHex(row.id);
+  info.size = row.size;
+  info.date = row.date;
+  info.from = row.from;
+  info.subject = row.subject;
+  info.message_id = row.message_id;
+  info.in_reply_to = row.in_reply_to;
+  if (!row.problems.empty()) info.problems = Split(row.problems, '\n');
+  return info;
+}
+
+Result<MessageInfo> ArchiveImpl::Describe(const std::string& id) {
+  auto sha = Sha256FromHex(id);
+  if (!sha) return Status::InvalidArgument("not a full message id: " + id);
+  CUSTODIAN_ASSIGN_OR_RETURN(auto msg, catalog_->FindMessage(*sha));
+  if (!msg) return Status::NotFound("no message with id " + id);
+  CUSTODIAN_ASSIGN_OR_RETURN(catalog::MessageRow row, catalog_->GetMessage(*msg));
+  MessageInfo info = ToInfo(row);
+  CUSTODIAN_ASSIGN_OR_RETURN(auto copies, catalog_->CopiesOf(*msg));
+  for (const auto& c : copies) info.copies.push_back({c.custodian, c.folder, c.flags, c.deleted});
+  return info;
+}
+
+Status ArchiveImpl::List(const ListFilter& filter, const std::function<Status(const ListEntry&)>& fn) {
+  if (filter.custodian) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool exists, catalog_->CustodianExists(*filter.custodian));
+    if (!exists) return Status::NotFound("no custodian named '" + *filter.custodian + "' in this archive");
+  }
+  catalog::CopyFilter f{filter.custodian, filter.folder, filter.include_deleted};
+  return catalog_->ForEachCopy(f, [&](const catalog::CopyRow& c, const catalog::MessageRow& m) {
+    ListEntry e{ToInfo(m)};
+    e.message.copies.push_back({c.custodian, c.folder, c.flags, c.deleted});
+    return fn(e);
+  });
+}
+
+static uint64_t TreeBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code e2;
+    if (it->is_regular_file(e2)) total += it->file_size(e2);
+  }
+  return total;
+}
+
+Result<ArchiveStats> ArchiveImpl::Stats() {
+  CUSTODIAN_ASSIGN_OR_RETURN(catalog::CatalogStats cs, catalog_->Stats());
+  ArchiveStats s;
+  s.messages = cs.messages;
+  s.copies = cs.copies;
+  s.raw_bytes = cs.raw_bytes;
+  s.flagged = cs.flagged;
+  s.blocks = cs.blocks;
+  for (const auto& c : cs.per_custodian)
+    s.custodians.push_back({c.name, c.messages, c.copies, c.raw_bytes, c.folders, c.deleted});
+  s.segment_bytes = TreeBytes(SegmentsDir(dir_));
+  for (const char* f : {"catalog.db", "catalog.db-wal"}) {
+    auto sz = Env::Default()->FileSize(JoinPath(dir_, f));
+    if (sz.ok()) s.catalog_bytes += *sz;
+  }
+  s.disk_bytes = TreeBytes(dir_);
+  return s;
+}
+
+}  // namespace custodian

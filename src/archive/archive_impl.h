@@ -1,0 +1,57 @@
+// ArchiveImpl: the embedded (local directory) implementation of custodian::Archive.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "custodian/archive.h"
+#include "store/block.h"
+#include "store/keys.h"
+#include "store/segment_store.h"
+#include "util/env.h"
+
+namespace custodian {
+
+class ArchiveImpl : public Archive {
+ public:
+  ArchiveImpl(std::string dir, Mode mode, int lock_fd, store::Keys keys,
+              std::unique_ptr<catalog::Catalog> cat, std::unique_ptr<store::LocalSegmentStore> segs)
+      : dir_(std::move(dir)), mode_(mode), lock_fd_(lock_fd), keys_(keys), catalog_(std::move(cat)),
+        segments_(std::move(segs)) {}
+  ~ArchiveImpl() override;
+
+  Result<ImportResult> Import(const std::vector<std::string>& paths, const ImportOptions& opts,
+                              const std::function<void(const ImportProgress&)>& progress) override;
+  Result<std::string> ResolveId(const std::string& id_or_prefix) override;
+  Result<std::string> ReadMessage(const std::string& id) override;
+  Result<MessageInfo> Describe(const std::string& id) override;
+  Status List(const ListFilter& filter, const std::function<Status(const ListEntry&)>& fn) override;
+  Result<ArchiveStats> Stats() override;
+  Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
+  Result<ExportResult> Export(const ExportOptions& opts, const std::string& dest) override;
+
+ private:
+  // Reads a message's bytes given its catalog row, using a one-block cache (exports and verify
+  // read in storage order, so consecutive messages usually share a block).
+  Result<std::string> ReadRow(const catalog::MessageRow& row);
+  Result<const store::DecodedBlock*> LoadBlock(int64_t block_id);
+  MessageInfo ToInfo(const catalog::MessageRow& row);
+
+  std::string dir_;
+  Mode mode_;
+  int lock_fd_;
+  store::Keys keys_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<store::LocalSegmentStore> segments_;
+  std::unique_ptr<store::DecodedBlock> cached_block_;
+};
+
+// Paths inside an archive directory.
+inline std::string CatalogPath(const std::string& dir) { return JoinPath(dir, "catalog.db"); }
+inline std::string SegmentsDir(const std::string& dir) { return JoinPath(dir, "segments"); }
+inline std::string KeysDir(const std::string& dir) { return JoinPath(dir, "keys"); }
+std::string MasterKeyPath(const std::string& dir);
+
+}  // namespace custodian

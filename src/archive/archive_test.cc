@@ -1,0 +1,262 @@
+#include "custodian/archive.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "util/digest.h"
+#include "util/env.h"
+
+namespace custodian {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Msg(const std::string& subject, const std::string& body, const std::string& date = "Mon, 14 May 2001 16:39:00 -0700") {
+  return "From: Alice Example <alice@example.com>\nTo: bob@example.com\nSubject: " + subject +
+         "\nDate: " + date + "\nMessage-ID: <" + subject + "@example.com>\n\n" + body;
+}
+
+void WriteFile(const fs::path& p, const std::string& data) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << data;
+}
+
+class ArchiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/custodian-archive-XXXXXX";
+    root_ = mkdtemp(tmpl);
+    dir_ = root_ / "archive";
+    ASSERT_TRUE(Archive::Init(dir_).ok());
+    // A Maildir with a subfolder and flags, one trashed message.
+    WriteFile(root_ / "md/cur/1.host:2,S", Msg("one", "first body\n"));
+    WriteFile(root_ / "md/cur/2.host:2,ST", Msg("two", "deleted by the custodian\n"));
+    WriteFile(root_ / "md/new/3.host", Msg("three", "unread\n"));
+    WriteFile(root_ / "md/.Projects.Alpha/cur/4.host:2,RS", Msg("four", "in a subfolder\n"));
+    WriteFile(root_ / "md/.Projects.Alpha/cur/5.host:2,S", Msg("one", "first body\n"));  // same bytes as 1
+    fs::create_directories(root_ / "md/tmp");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::unique_ptr<Archive> OpenW() {
+    auto a = Archive::Open(dir_, Archive::Mode::kWrite);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? std::move(*a) : nullptr;
+  }
+  ImportResult Import(Archive* a, const std::string& path, const std::string& custodian) {
+    ImportOptions o;
+    o.custodian = custodian;
+    auto r = a->Import({path}, o, nullptr);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ImportResult{};
+  }
+  std::set<std::string> Ids(Archive* a) {
+    std::set<std::string> ids;
+    ListFilter f;
+    f.include_deleted = true;
+    EXPECT_TRUE(a->List(f, [&](const ListEntry& e) {
+      ids.insert(e.message.id);
+      return Status::Ok();
+    }).ok());
+    return ids;
+  }
+
+  fs::path root_, dir_;
+};
+
+TEST_F(ArchiveTest, InitRefusesExistingArchiveAndKeyIsPrivate) {
+  EXPECT_EQ(Archive::Init(dir_).code(), Status::Code::kAlreadyExists);
+  auto perms = fs::status(dir_ / "keys/master.key").permissions();
+  EXPECT_EQ(perms & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+  EXPECT_EQ(Archive::Open(root_ / "nothing-here", Archive::Mode::kReadOnly).status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(ArchiveTest, ImportDedupsAndKeepsFoldersAndFlags) {
+  auto a = OpenW();
+  ImportResult r = Import(a.get(), root_ / "md", "alice");
+  EXPECT_EQ(r.counts.read, 5u);
+  EXPECT_EQ(r.counts.stored, 4u);     // message "one" appears twice with identical bytes
+  EXPECT_EQ(r.counts.duplicate, 1u);
+  EXPECT_EQ(r.counts.new_copies, 5u);
+  auto st = a->Stats();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->messages, 4u);
+  EXPECT_EQ(st->copies, 5u);
+
+  std::string one = Msg("one", "first body\n");
+  std::string id = ToHex(ComputeSha256(one));
+  auto info = a->Describe(id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->subject, "one");
+  ASSERT_EQ(info->copies.size(), 2u);
+  EXPECT_EQ(info->copies[0].folder, "INBOX");
+  EXPECT_EQ(info->copies[1].folder, "Projects/Alpha");
+  EXPECT_EQ(*a->ReadMessage(id), one);
+
+  // The trashed message is hidden from the normal view but kept.
+  std::string two_id = ToHex(ComputeSha256(Msg("two", "deleted by the custodian\n")));
+  std::set<std::string> visible;
+  ASSERT_TRUE(a->List({}, [&](const ListEntry& e) {
+    visible.insert(e.message.id);
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(visible.count(two_id), 0u);
+  EXPECT_EQ(Ids(a.get()).count(two_id), 1u);
+  EXPECT_TRUE(a->ReadMessage(two_id).ok());
+
+  // Re-importing adds nothing.
+  ImportResult again = Import(a.get(), root_ / "md", "alice");
+  EXPECT_EQ(again.counts.stored, 0u);
+  EXPECT_EQ(again.counts.new_copies, 0u);
+  EXPECT_EQ(a->Stats()->messages, 4u);
+  // The same mail for another custodian: new copies, no new messages.
+  ImportResult other = Import(a.get(), root_ / "md", "bob");
+  EXPECT_EQ(other.counts.stored, 0u);
+  EXPECT_EQ(other.counts.new_copies, 5u);
+}
+
+TEST_F(ArchiveTest, IdPrefixesResolve) {
+  auto a = OpenW();
+  Import(a.get(), root_ / "md", "alice");
+  std::string id = ToHex(ComputeSha256(Msg("four", "in a subfolder\n")));
+  EXPECT_EQ(*a->ResolveId(id.substr(0, 10)), id);
+  EXPECT_EQ(*a->ResolveId(id), id);
+  EXPECT_EQ(a->ResolveId("abc").status().code(), Status::Code::kInvalidArgument);   // too short
+  EXPECT_EQ(a->ResolveId("not-hex!").status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(a->ResolveId(std::string(64, '0')).status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(ArchiveTest, MalformedMessageIsStoredAndFlagged) {
+  std::string junk("\x00\x01garbage without headers\xff\xfe", 27);
+  WriteFile(root_ / "junk/x.eml", junk);
+  auto a = OpenW();
+  ImportResult r = Import(a.get(), root_ / "junk/x.eml", "alice");
+  EXPECT_EQ(r.counts.stored, 1u);
+  EXPECT_EQ(r.counts.flagged, 1u);
+  std::string id = ToHex(ComputeSha256(junk));
+  EXPECT_EQ(*a->ReadMessage(id), junk);
+  EXPECT_FALSE(a->Describe(id)->problems.empty());
+}
+
+TEST_F(ArchiveTest, ExportAndReimportGiveTheSameIds) {
+  auto a = OpenW();
+  Import(a.get(), root_ / "md", "alice");
+  std::set<std::string> before = Ids(a.get());
+  for (std::string fmt : {"mbox", "maildir", "eml"}) {
+    ExportOptions o;
+    o.format = fmt;
+    o.filter.custodian = "alice";
+    o.filter.include_deleted = true;
+    auto out = root_ / ("out-" + fmt);
+    auto res = a->Export(o, out);
+    ASSERT_TRUE(res.ok()) << fmt << ": " << res.status().ToString();
+    EXPECT_EQ(res->messages, 5u) << fmt;
+    fs::path dir2 = root_ / ("archive-" + fmt);
+    ASSERT_TRUE(Archive::Init(dir2).ok());
+    auto b = Archive::Open(dir2, Archive::Mode::kWrite);
+    ASSERT_TRUE(b.ok());
+    ImportOptions io;
+    io.custodian = "alice";
+    ASSERT_TRUE((*b)->Import({out}, io, nullptr).ok());
+    EXPECT_EQ(Ids(b->get()), before) << fmt;
+  }
+}
+
+TEST_F(ArchiveTest, UncommittedSegmentTailIsDiscardedOnOpen) {
+  {
+    auto a = OpenW();
+    Import(a.get(), root_ / "md", "alice");
+  }
+  // Simulate a crash after segment bytes were written but before the catalog committed.
+  auto seg = dir_ / "segments/00000001.seg";
+  auto size = fs::file_size(seg);
+  { std::ofstream(seg, std::ios::binary | std::ios::app) << "half-written record"; }
+  {
+    auto a = OpenW();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(fs::file_size(seg), size);
+    auto rep = a->Verify(nullptr);
+    ASSERT_TRUE(rep.ok());
+    EXPECT_TRUE(rep->ok());
+  }
+}
+
+TEST_F(ArchiveTest, VerifyNamesTheDamagedMessage) {
+  {
+    auto a = OpenW();
+    Import(a.get(), root_ / "md", "alice");
+    auto rep = a->Verify(nullptr);
+    ASSERT_TRUE(rep.ok());
+    EXPECT_TRUE(rep->ok());
+    EXPECT_EQ(rep->messages_checked, 4u);
+  }
+  // Flip one byte inside the (single) block's payload.
+  auto seg = dir_ / "segments/00000001.seg";
+  std::fstream f(seg, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekg(100);
+  char c;
+  f.get(c);
+  f.seekp(100);
+  f.put(char(c ^ 0x20));
+  f.close();
+  auto a = Archive::Open(dir_, Archive::Mode::kReadOnly);
+  ASSERT_TRUE(a.ok());
+  auto rep = (*a)->Verify(nullptr);
+  ASSERT_TRUE(rep.ok());
+  ASSERT_FALSE(rep->ok());
+  std::set<std::string> named;
+  for (const auto& p : rep->problems) named.insert(p.where);
+  EXPECT_EQ(named.count(ToHex(ComputeSha256(Msg("one", "first body\n")))), 1u);
+  EXPECT_EQ((*a)->ReadMessage(ToHex(ComputeSha256(Msg("one", "first body\n")))).status().code(),
+            Status::Code::kCorruption);
+}
+
+TEST_F(ArchiveTest, TruncatedSegmentIsReported) {
+  {
+    auto a = OpenW();
+    Import(a.get(), root_ / "md", "alice");
+  }
+  auto seg = dir_ / "segments/00000001.seg";
+  fs::resize_file(seg, fs::file_size(seg) - 10);
+  auto a = Archive::Open(dir_, Archive::Mode::kReadOnly);
+  ASSERT_TRUE(a.ok());
+  auto rep = (*a)->Verify(nullptr);
+  ASSERT_TRUE(rep.ok());
+  bool truncated = false;
+  for (const auto& p : rep->problems) truncated |= p.detail.find("truncated") != std::string::npos;
+  EXPECT_TRUE(truncated);
+  // A writer refuses to open an archive whose committed bytes are gone.
+  EXPECT_EQ(Archive::Open(dir_, Archive::Mode::kWrite).status().code(), Status::Code::kCorruption);
+}
+
+TEST_F(ArchiveTest, OneWriterAtATime) {
+  auto a = OpenW();
+  auto b = Archive::Open(dir_, Archive::Mode::kWrite);
+  EXPECT_FALSE(b.ok());
+  EXPECT_TRUE(Archive::Open(dir_, Archive::Mode::kReadOnly).ok());
+}
+
+TEST_F(ArchiveTest, WithoutTheKeyNothingIsReadable) {
+  std::string secret = Msg("secret", "the launch code is 0451\n");
+  WriteFile(root_ / "s/secret.eml", secret);
+  {
+    auto a = OpenW();
+    Import(a.get(), root_ / "s/secret.eml", "alice");
+  }
+  // The body is nowhere in the archive's files in plaintext.
+  for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(data.find("launch code"), std::string::npos) << e.path();
+  }
+  fs::remove(dir_ / "keys/master.key");
+  EXPECT_FALSE(Archive::Open(dir_, Archive::Mode::kReadOnly).ok());
+}
+
+}  // namespace
+}  // namespace custodian

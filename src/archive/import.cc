@@ -1,0 +1,316 @@
+// Import: sources -> parse (in parallel) -> dedup, blocks, catalog (one writer, group commit).
+//
+// A batch is read and parsed on worker threads while the previous batch is written, so both
+// cores stay busy. Nothing is reported stored until its batch's segment bytes are fsynced and
+// its catalog transaction has committed (docs/storage-format.md, "Writing and durability").
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "archive/archive_impl.h"
+#include "mailbox/mailbox.h"
+#include "mime/message.h"
+#include "util/digest.h"
+#include "util/text.h"
+
+namespace custodian {
+namespace {
+
+constexpr size_t kBatchMessages = 4096;
+constexpr size_t kBatchBytes = 16u << 20;
+constexpr size_t kMaxRejectionsKept = 1000;
+
+struct Item {
+  mailbox::SourceMessage src;
+  std::string custodian;
+  Sha256 id{};
+  bool known = false;  // already in the archive before this batch (checked by the worker)
+  catalog::MessageRow row;
+};
+
+struct Batch {
+  std::vector<Item> items;
+  std::vector<ImportRejection> rejections;
+  uint64_t bytes = 0;
+};
+
+struct SeqHash {
+  size_t operator()(const Sha256& s) const {
+    size_t h;
+    std::memcpy(&h, s.data(), sizeof h);
+    return h;
+  }
+};
+
+// One source per PATH, opened lazily, read in order.
+class SourceQueue {
+ public:
+  SourceQueue(const std::vector<std::string>& paths, const ImportOptions& opts, mailbox::Format fmt)
+      : paths_(paths), opts_(opts), format_(fmt) {}
+
+  // Reads the next batch; rejections (unreadable inputs) go into the batch too.
+  Status Fill(Batch* b) {
+    while (b->items.size() < kBatchMessages && b->bytes < kBatchBytes) {
+      if (!current_) {
+        if (next_path_ >= paths_.size()) return Status::Ok();
+        const std::string& path = paths_[next_path_++];
+        custodian_ = opts_.custodian;
+        if (opts_.custodian_from_path) {
+          std::string p = path;
+          while (p.size() > 1 && p.back() == '/') p.pop_back();
+          custodian_ = std::filesystem::path(p).filename().string();
+        }
+        auto src = mailbox::OpenSource(path, format_, [b](const mailbox::SourceProblem& p) {
+          b->rejections.push_back({p.origin, p.reason});
+        });
+        if (!src.ok()) return Status(src.status());
+        current_ = std::move(*src);
+      }
+      Item it;
+      auto more = current_->Next(&it.src);
+      if (!more.ok()) return more.status();
+      if (!*more) {
+        current_.reset();
+        continue;
+      }
+      it.custodian = custodian_;
+      if (!opts_.folder_prefix.empty())
+        it.src.folder = it.src.folder.empty() ? opts_.folder_prefix : opts_.folder_prefix + "/" + it.src.folder;
+      b->bytes += it.src.data.size();
+      b->items.push_back(std::move(it));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const std::vector<std::string>& paths_;
+  const ImportOptions& opts_;
+  mailbox::Format format_;
+  size_t next_path_ = 0;
+  std::unique_ptr<mailbox::MessageSource> current_;
+  std::string custodian_;
+};
+
+void FillRow(Item* it) {
+  mime::ParsedMessage p = mime::ParseMessage(it->src.data);
+  catalog::MessageRow& r = it->row;
+  r.id = it->id;
+  r.size = it->src.data.size();
+  if (p.has_date) r.date = p.date;
+  r.from = mime::FormatAddresses(p.from);
+  r.subject = p.subject;
+  r.message_id = p.message_id;
+  r.in_reply_to = p.in_reply_to;
+  for (const auto& prob : p.problems) {
+    if (!r.problems.empty()) r.problems += '\n';
+    r.problems += prob;
+  }
+}
+
+// Hashes and parses a batch on `threads` threads. Each worker has its own read-only catalog
+// connection to skip parsing messages the archive already holds (a re-import parses nothing).
+Status ParseBatch(Batch* b, const std::vector<catalog::Catalog*>& readers) {
+  std::atomic<size_t> next{0};
+  std::vector<Status> errors(readers.size());
+  auto work = [&](size_t w) {
+    for (size_t i; (i = next.fetch_add(1)) < b->items.size();) {
+      Item& it = b->items[i];
+      it.id = ComputeSha256(it.src.data);
+      auto found = readers[w]->FindMessage(it.id);
+      if (!found.ok()) {
+        errors[w] = found.status();
+        return;
+      }
+      it.known = found->has_value();
+      if (!it.known) FillRow(&it);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t w = 1; w < readers.size(); w++) pool.emplace_back(work, w);
+  work(0);
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors) CUSTODIAN_RETURN_IF_ERROR(e);
+  return Status::Ok();
+}
+
+uint64_t InputBytes(const std::vector<std::string>& paths) {
+  uint64_t total = 0;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(p, ec)) {
+      total += std::filesystem::file_size(p, ec);
+      continue;
+    }
+    for (auto it = std::filesystem::recursive_directory_iterator(p, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      std::error_code e2;
+      if (it->is_regular_file(e2)) total += it->file_size(e2);
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, const ImportOptions& opts,
+                                         const std::function<void(const ImportProgress&)>& progress) {
+  if (mode_ != Mode::kWrite) return Status::Internal("archive opened read-only");
+  if (opts.custodian.empty() && !opts.custodian_from_path)
+    return Status::InvalidArgument("say whose mail this is: --custodian NAME (or --custodian-from-path)");
+  if (paths.empty()) return Status::InvalidArgument("nothing to import: give one or more paths");
+  for (const auto& p : paths)
+    if (!Env::Default()->Exists(p)) return Status::NotFound("no such file or directory: " + p);
+  CUSTODIAN_ASSIGN_OR_RETURN(mailbox::Format format, mailbox::ParseFormat(opts.format));
+
+  size_t threads = std::max<size_t>(1, opts.threads);
+  std::vector<std::unique_ptr<catalog::Catalog>> reader_conns;
+  std::vector<catalog::Catalog*> readers;
+  for (size_t i = 0; i < threads; i++) {
+    CUSTODIAN_ASSIGN_OR_RETURN(auto c, catalog::Catalog::Open(CatalogPath(dir_), true));
+    readers.push_back(c.get());
+    reader_conns.push_back(std::move(c));
+  }
+
+  FILE* ack = nullptr;
+  if (!opts.ack_log.empty()) {
+    ack = std::fopen(opts.ack_log.c_str(), "a");
+    if (!ack) return Status::IOError("cannot open ack log " + opts.ack_log);
+  }
+  struct Closer {
+    FILE* f;
+    ~Closer() { if (f) std::fclose(f); }
+  } closer{ack};
+
+  ImportResult result;
+  ImportProgress& c = result.counts;
+  c.total_bytes = InputBytes(paths);
+  auto start = std::chrono::steady_clock::now();
+  CUSTODIAN_ASSIGN_OR_RETURN(int64_t next_block, catalog_->MaxBlockId());
+  std::map<std::pair<std::string, std::string>, int64_t> folder_ids;
+  std::map<std::string, int64_t> custodian_ids;
+
+  SourceQueue queue(paths, opts, format);
+  auto produce = [&]() -> Result<Batch> {
+    Batch b;
+    CUSTODIAN_RETURN_IF_ERROR(queue.Fill(&b));
+    CUSTODIAN_RETURN_IF_ERROR(ParseBatch(&b, readers));
+    return b;
+  };
+
+  auto pending = std::async(std::launch::async, produce);
+  while (true) {
+    Result<Batch> got = pending.get();
+    if (!got.ok()) return got.status();
+    Batch batch = std::move(*got);
+    if (batch.items.empty() && batch.rejections.empty()) break;
+    pending = std::async(std::launch::async, produce);  // read + parse the next batch meanwhile
+
+    for (auto& r : batch.rejections) {
+      c.rejected++;
+      if (result.rejections.size() < kMaxRejectionsKept) result.rejections.push_back(std::move(r));
+    }
+    uint64_t stored = 0, duplicate = 0, new_copies = 0, flagged = 0;
+    CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
+    auto write_batch = [&]() -> Status {
+      // Messages new to the archive, in order, deduplicated within the batch.
+      std::unordered_set<Sha256, SeqHash> in_batch;
+      std::vector<Item*> fresh;
+      for (auto& it : batch.items) {
+        if (it.known || !in_batch.insert(it.id).second) continue;
+        // The worker looked before the previous batch committed; look again.
+        CUSTODIAN_ASSIGN_OR_RETURN(auto found, catalog_->FindMessage(it.id));
+        if (!found) fresh.push_back(&it);
+      }
+      // Pack the fresh messages into blocks of ~256 KiB and append them to the segment.
+      for (size_t i = 0; i < fresh.size();) {
+        size_t j = i, raw = 0;
+        std::vector<store::BlockEntry> entries;
+        while (j < fresh.size() && (j == i || raw + fresh[j]->src.data.size() <= store::kTargetBlockRawBytes)) {
+          entries.push_back({fresh[j]->id, fresh[j]->src.data});
+          raw += fresh[j]->src.data.size();
+          j++;
+        }
+        catalog::BlockRow block;
+        block.block_id = ++next_block;
+        block.seed = store::Keys::NewSeed();
+        block.count = uint32_t(entries.size());
+        block.raw_bytes = raw;
+        std::string rec = store::EncodeBlock(uint64_t(block.block_id), entries, keys_.BlockKey(block.seed));
+        CUSTODIAN_ASSIGN_OR_RETURN(block.loc, segments_->Append(rec));
+        CUSTODIAN_RETURN_IF_ERROR(catalog_->AddBlock(block));
+        for (size_t k = i; k < j; k++) {
+          fresh[k]->row.block_id = block.block_id;
+          fresh[k]->row.slot = uint32_t(k - i);
+          fresh[k]->row.added = ::time(nullptr);
+        }
+        i = j;
+      }
+      CUSTODIAN_ASSIGN_OR_RETURN(auto seg_states, segments_->Sync());
+      for (const auto& s : seg_states) CUSTODIAN_RETURN_IF_ERROR(catalog_->SetSegment(s));
+      std::unordered_map<Sha256, int64_t, SeqHash> rows;
+      for (Item* it : fresh) {
+        CUSTODIAN_ASSIGN_OR_RETURN(int64_t msg, catalog_->AddMessage(it->row));
+        rows[it->id] = msg;
+        stored++;
+        if (!it->row.problems.empty()) flagged++;
+      }
+      for (auto& it : batch.items) {
+        int64_t msg;
+        if (auto r = rows.find(it.id); r != rows.end()) {
+          msg = r->second;
+        } else {
+          CUSTODIAN_ASSIGN_OR_RETURN(auto found, catalog_->FindMessage(it.id));
+          if (!found) return Status::Internal("message vanished during import");
+          msg = *found;
+        }
+        auto& cust = custodian_ids[it.custodian];
+        if (cust == 0) {
+          CUSTODIAN_ASSIGN_OR_RETURN(cust, catalog_->EnsureCustodian(it.custodian));
+        }
+        auto& folder = folder_ids[{it.custodian, it.src.folder}];
+        if (folder == 0) {
+          CUSTODIAN_ASSIGN_OR_RETURN(folder, catalog_->EnsureFolder(cust, it.src.folder));
+        }
+        CUSTODIAN_ASSIGN_OR_RETURN(bool added, catalog_->AddCopy(msg, folder, it.src.flags, it.src.deleted,
+                                                                it.src.envelope));
+        if (added) new_copies++;
+      }
+      return catalog_->Commit();
+    };
+    Status st = write_batch();
+    if (!st.ok()) {
+      (void)catalog_->Rollback();
+      // Segment bytes written for this batch are past the committed length and are dropped
+      // when the archive is next opened for writing.
+      pending.wait();
+      return st;
+    }
+    duplicate = batch.items.size() - stored;
+    c.read += batch.items.size();
+    c.stored += stored;
+    c.duplicate += duplicate;
+    c.new_copies += new_copies;
+    c.flagged += flagged;
+    c.bytes += batch.bytes;
+    if (ack) {
+      for (const auto& it : batch.items) std::fprintf(ack, "%s\n", ToHex(it.id).c_str());
+      std::fflush(ack);
+    }
+    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (progress) progress(c);
+  }
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  c.done = true;
+  if (progress) progress(c);
+  return result;
+}
+
+}  // namespace custodian

@@ -1,0 +1,90 @@
+// custodian: the command line of the Custodian email archive.
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+
+namespace {
+
+constexpr char kHelp[] = R"(custodian — an email archive that loses nothing and proves it
+
+Usage: custodian [--archive DIR] [--json] COMMAND [ARGS...]
+
+The archive is DIR, else $CUSTODIAN_ARCHIVE, else ./custodian-archive.
+
+Commands:
+  init                              create a new archive (with a new master key in DIR/keys/)
+  import --custodian NAME PATH...   import Maildir, mbox, .eml files or a tree of message files
+         [--custodian-from-path] [--format auto|maildir|mbox|mboxo|mboxrd|mboxcl|mboxcl2|eml|tree]
+         [--folder PREFIX] [--threads N]
+  show ID [--headers|--text|--json] the message's exact original bytes, or decoded views of it
+  ls [--custodian C] [--folder F] [--deleted] [--folders]
+                                    list messages (one line per copy), or folders with counts
+  stats                             what the archive holds and what it takes on disk
+  export --format mbox|maildir|eml [--custodian C] [--folder F] [--deleted] DEST
+                                    write messages out, folders as the custodian kept them
+  verify                            re-read every stored message and check it against its digest
+
+Options:
+  --json      machine-readable output (one JSON object, or one per line for listings)
+  --help      this text;  --version  the version
+
+ID is a message's SHA-256 (64 hex digits) or a unique prefix of at least 4.
+Exit status: 0 success, 1 failure (or verify found a problem), 2 usage error.
+)";
+
+struct Command {
+  const char* name;
+  int (*fn)(const custodian::cli::Context&);
+};
+
+const Command kCommands[] = {
+    {"init", custodian::cli::CmdInit},     {"import", custodian::cli::CmdImport},
+    {"show", custodian::cli::CmdShow},     {"ls", custodian::cli::CmdLs},
+    {"stats", custodian::cli::CmdStats},   {"export", custodian::cli::CmdExport},
+    {"verify", custodian::cli::CmdVerify},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace custodian::cli;
+  Context ctx;
+  const char* env_dir = std::getenv("CUSTODIAN_ARCHIVE");
+  ctx.archive_dir = env_dir && *env_dir ? env_dir : "./custodian-archive";
+  std::string command;
+  // Global options may come before or after the command; the rest belongs to the command.
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--archive" || a.rfind("--archive=", 0) == 0) {
+      if (a == "--archive") {
+        if (i + 1 >= argc) return Usage("--archive needs a directory");
+        ctx.archive_dir = argv[++i];
+      } else {
+        ctx.archive_dir = a.substr(10);
+      }
+    } else if (a == "--json") {
+      ctx.json = true;
+    } else if (a == "--help" || a == "-h" || (command.empty() && a == "help")) {
+      std::fputs(kHelp, stdout);
+      return kExitOk;
+    } else if (a == "--version") {
+      std::puts("custodian 0.1.0");
+      return kExitOk;
+    } else if (command.empty() && !a.empty() && a[0] != '-') {
+      command = a;
+    } else {
+      ctx.argv.push_back(a);
+    }
+  }
+  if (command.empty()) {
+    std::fputs(kHelp, stderr);
+    return kExitUsage;
+  }
+  for (const auto& c : kCommands)
+    if (command == c.name) return c.fn(ctx);
+  return Usage("unknown command '" + command + "'");
+}
