@@ -1,0 +1,126 @@
+#include "mime/charset.h"
+
+#include <gmime/gmime.h>
+
+#include <cerrno>
+
+#include "util/text.h"
+
+namespace custodian::mime {
+namespace {
+
+constexpr uint32_t kReplacement = 0xFFFD;
+
+// windows-1252 code points for 0x80..0x9F; 0 where the code page leaves the byte undefined.
+constexpr uint16_t kCp1252High[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
+// Charsets whose 8-bit bytes real mail uses as windows-1252, or which say nothing useful.
+bool IsLatin1Like(const std::string& cs) {
+  return cs == "us-ascii" || cs == "ascii" || cs == "iso-8859-1" || cs == "iso8859-1" ||
+         cs == "iso_8859-1" || cs == "latin1" || cs == "latin-1" || cs == "windows-1252" ||
+         cs == "cp1252" || cs == "x-unknown" || cs == "unknown-8bit" || cs == "unknown" ||
+         cs == "default" || cs == "default_charset" || cs == "x-user-defined";
+}
+
+bool IsUtf8Name(const std::string& cs) { return cs == "utf-8" || cs == "utf8"; }
+
+// iconv with U+FFFD for each undecodable byte, so one bad byte does not lose the rest.
+std::string IconvToUtf8(iconv_t cd, std::string_view bytes) {
+  std::string out(bytes.size() * 2 + 16, '\0');
+  char* in = const_cast<char*>(bytes.data());
+  size_t in_left = bytes.size();
+  size_t used = 0;
+  bool flushed = false;
+  while (!flushed) {
+    char* dst = out.data() + used;
+    size_t dst_left = out.size() - used;
+    // With no input left, a null input pointer flushes any pending shift state (ISO-2022-JP).
+    size_t rc = in_left > 0 ? iconv(cd, &in, &in_left, &dst, &dst_left)
+                            : iconv(cd, nullptr, nullptr, &dst, &dst_left);
+    used = out.size() - dst_left;
+    if (rc != static_cast<size_t>(-1)) {
+      flushed = in_left == 0;
+    } else if (errno == E2BIG) {
+      out.resize(out.size() * 2);
+    } else if (in_left > 0) {  // EILSEQ or a truncated sequence: replace one byte, go on
+      out.resize(used);
+      AppendUtf8(&out, kReplacement);
+      used = out.size();
+      out.resize(used + in_left * 2 + 16);
+      in++;
+      in_left--;
+    } else {
+      flushed = true;
+    }
+  }
+  out.resize(used);
+  return out;
+}
+
+}  // namespace
+
+void AppendUtf8(std::string* out, uint32_t cp) {
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = kReplacement;
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+uint32_t Windows1252ToCodePoint(unsigned char byte) {
+  if (byte >= 0x80 && byte < 0xA0 && kCp1252High[byte - 0x80] != 0) return kCp1252High[byte - 0x80];
+  return byte;
+}
+
+std::string Windows1252ToUtf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 4);
+  for (char c : bytes) {
+    auto b = static_cast<unsigned char>(c);
+    if (b < 0x80) {
+      out.push_back(c);
+    } else {
+      AppendUtf8(&out, Windows1252ToCodePoint(b));
+    }
+  }
+  return out;
+}
+
+bool ConvertToUtf8(std::string_view bytes, std::string_view charset, std::string* out) {
+  std::string cs = ToLowerAscii(TrimAscii(charset));
+  if (cs.empty() || IsLatin1Like(cs) || IsUtf8Name(cs)) {
+    if (IsValidUtf8(bytes)) {
+      out->assign(bytes);
+    } else if (IsUtf8Name(cs)) {
+      *out = ToValidUtf8(bytes);
+    } else {
+      *out = Windows1252ToUtf8(bytes);
+    }
+    return true;
+  }
+  iconv_t cd = g_mime_iconv_open("UTF-8", cs.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) {
+    *out = IsValidUtf8(bytes) ? std::string(bytes) : Windows1252ToUtf8(bytes);
+    return false;
+  }
+  *out = IconvToUtf8(cd, bytes);
+  g_mime_iconv_close(cd);
+  if (!IsValidUtf8(*out)) *out = ToValidUtf8(*out);
+  return true;
+}
+
+}  // namespace custodian::mime
