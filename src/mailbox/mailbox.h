@@ -24,6 +24,17 @@ enum class Format {
   kEml,      // a single message per file
   kTree,     // a directory tree of files, each a message (or an mbox if it begins with "From ")
 };
+// Reading rules in brief (mbox details in mbox.h):
+//  * Directory, kAuto/kTree: a Maildir (cur/ or new/ present) is read as Maildir; otherwise a tree,
+//    walked in byte-wise sorted order: a subdirectory that is a Maildir is read as one with folders
+//    "<rel>/INBOX", "<rel>/<sub>"; a file beginning with "From " (a UTF-8 BOM allowed) is an mbox,
+//    except *.eml files, which are always one message (our eml export writes messages verbatim);
+//    dot-files/dot-directories, zero-length files and symlinks to directories are skipped and
+//    reported as problems.
+//  * Maildir: cur/ then new/ of the root ("INBOX") and of each ".a.b" subfolder ("a/b", %2E %25
+//    and %00-%1F decoded, see OpenSink), files sorted; files in new/ have no flags; empty files
+//    are (empty) messages; dot-files, tmp/ and index files are ignored.
+//  * A regular file: kAuto is mbox if it begins with "From " (BOM allowed) and is not *.eml.
 
 // Parses "auto", "maildir", "mbox", "mboxo", "mboxrd", "mboxcl", "mboxcl2", "eml", "tree".
 Result<Format> ParseFormat(std::string_view name);
@@ -65,7 +76,8 @@ Result<std::unique_ptr<MessageSource>> OpenSource(const std::string& path, Forma
                                                   ProblemCallback on_problem,
                                                   const ReadLimits& limits = {});
 
-// Flags read from a message's own headers (mbox Status / X-Status / X-Mozilla-Status).
+// Flags read from a message's own headers (mbox Status / X-Status / X-Mozilla-Status), only in
+// the header section. Deleted messages also get 'T' in `flags`, as Maildir-read ones have.
 struct HeaderFlags {
   std::string flags;
   bool deleted = false;
@@ -95,6 +107,15 @@ class MessageSink {
 //   mbox:    dir/<folder>.mbox (mboxrd quoting; "" folder -> dir/INBOX.mbox)
 //   maildir: Maildir++ — dir/{cur,new,tmp} for "INBOX" (and ""), dir/.<a>.<b>/ for folder "a/b"
 //   eml:     dir/<folder>/<id>.eml ("" folder -> dir/<id>.eml)
+// Format kMbox or kMboxrd gives the mbox layout. Maildir file names are
+// "<date>.<first 16 of id_hex>.custodian:2,<flags>" in cur/; in Maildir++ folder names '.', '%'
+// and control characters are written as %XX (so "v1.2" -> ".v1%2E2"), and an empty component
+// ("a//b") is InvalidArgument. For mbox and eml, empty and "." components are dropped and a
+// leading '.' (also "..") becomes '_', so nothing lands outside `dir` or hidden. An existing
+// <folder>.mbox is never appended to or replaced: Add returns AlreadyExists. Files only appear
+// under their final names once durable (temporary names are dot-files, which imports skip).
+// Known limits: an empty message exported as eml is a zero-length file, which import reports and
+// skips; an eml or mbox folder component named cur/new makes its parent read as a Maildir.
 Result<std::unique_ptr<MessageSink>> OpenSink(const std::string& dir, Format format);
 
 }  // namespace custodian::mailbox
