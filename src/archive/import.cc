@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -58,6 +59,14 @@ class SourceQueue {
 
   // Reads the next batch; rejections (unreadable inputs) go into the batch too.
   Status Fill(Batch* b) {
+    struct MoveProblems {
+      SourceQueue* q;
+      Batch* b;
+      ~MoveProblems() {
+        for (auto& p : q->problems_) b->rejections.push_back(std::move(p));
+        q->problems_.clear();
+      }
+    } move_problems{this, b};
     while (b->items.size() < kBatchMessages && b->bytes < kBatchBytes) {
       if (!current_) {
         if (next_path_ >= paths_.size()) return Status::Ok();
@@ -68,8 +77,9 @@ class SourceQueue {
           while (p.size() > 1 && p.back() == '/') p.pop_back();
           custodian_ = std::filesystem::path(p).filename().string();
         }
-        auto src = mailbox::OpenSource(path, format_, [b](const mailbox::SourceProblem& p) {
-          b->rejections.push_back({p.origin, p.reason});
+        // Problems may be reported during any later Fill, so they go to the queue, not a batch.
+        auto src = mailbox::OpenSource(path, format_, [this](const mailbox::SourceProblem& p) {
+          problems_.push_back({p.origin, p.reason});
         });
         if (!src.ok()) return Status(src.status());
         current_ = std::move(*src);
@@ -97,6 +107,7 @@ class SourceQueue {
   size_t next_path_ = 0;
   std::unique_ptr<mailbox::MessageSource> current_;
   std::string custodian_;
+  std::vector<ImportRejection> problems_;
 };
 
 void FillRow(Item* it) {
@@ -197,21 +208,40 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
   std::map<std::pair<std::string, std::string>, int64_t> folder_ids;
   std::map<std::string, int64_t> custodian_ids;
 
+  // Three stages overlap: reading batch k+2, parsing batch k+1 (on `threads` threads), writing
+  // batch k. Only one read runs at a time, so the sources need no locking.
   SourceQueue queue(paths, opts, format);
-  auto produce = [&]() -> Result<Batch> {
+  auto read = [&]() -> Result<Batch> {
     Batch b;
     CUSTODIAN_RETURN_IF_ERROR(queue.Fill(&b));
+    return b;
+  };
+  auto parse = [&](Batch b) -> Result<Batch> {
     CUSTODIAN_RETURN_IF_ERROR(ParseBatch(&b, readers));
     return b;
   };
-
-  auto pending = std::async(std::launch::async, produce);
+  // A future from std::async waits for its task when destroyed, so early returns are safe.
+  std::future<Result<Batch>> reading = std::async(std::launch::async, read);
+  std::future<Result<Batch>> parsing;
   while (true) {
-    Result<Batch> got = pending.get();
-    if (!got.ok()) return got.status();
-    Batch batch = std::move(*got);
-    if (batch.items.empty() && batch.rejections.empty()) break;
-    pending = std::async(std::launch::async, produce);  // read + parse the next batch meanwhile
+    Result<Batch> r = reading.get();
+    if (!r.ok()) return r.status();
+    bool last = r->items.empty() && r->rejections.empty();
+    std::optional<Batch> older;
+    if (parsing.valid()) {  // the previous parse must finish first: parses share `readers`
+      Result<Batch> g = parsing.get();
+      if (!g.ok()) return g.status();
+      older = std::move(*g);
+    }
+    if (!last) {
+      reading = std::async(std::launch::async, read);
+      parsing = std::async(std::launch::async, parse, std::move(*r));
+    }
+    if (!older) {
+      if (last) break;
+      continue;
+    }
+    Batch& batch = *older;
 
     for (auto& r : batch.rejections) {
       c.rejected++;
@@ -290,7 +320,6 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
       (void)catalog_->Rollback();
       // Segment bytes written for this batch are past the committed length and are dropped
       // when the archive is next opened for writing.
-      pending.wait();
       return st;
     }
     duplicate = batch.items.size() - stored;
@@ -306,6 +335,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
     }
     c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (progress) progress(c);
+    if (last) break;
   }
   c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   c.done = true;
