@@ -40,13 +40,11 @@ Status Archive::Init(const std::string& dir) {
   ::chmod(KeysDir(dir).c_str(), 0700);
   CUSTODIAN_RETURN_IF_ERROR(env->CreateDir(SegmentsDir(dir)));
   std::string key_path = MasterKeyPath(dir);
-  if (!env->Exists(key_path)) {
-    CUSTODIAN_RETURN_IF_ERROR(store::Keys::Create(env, key_path).status());
-  } else {
-    CUSTODIAN_RETURN_IF_ERROR(store::Keys::Load(env, key_path).status());  // an external key is reused
-  }
+  // An external key (CUSTODIAN_MASTER_KEY_FILE) that already exists is reused.
+  CUSTODIAN_ASSIGN_OR_RETURN(store::Keys keys, env->Exists(key_path) ? store::Keys::Load(env, key_path)
+                                                                     : store::Keys::Create(env, key_path));
   {
-    CUSTODIAN_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(CatalogPath(dir), false));
+    CUSTODIAN_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(CatalogPath(dir), false, keys.CatalogKey()));
     CUSTODIAN_RETURN_IF_ERROR(cat->SetMeta("created", std::to_string(::time(nullptr))));
   }
   // FORMAT is written last: a directory without it is not (yet) an archive.
@@ -75,7 +73,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mode
     if (lock_fd >= 0) ::close(lock_fd);
     return keys.status();
   }
-  auto cat = catalog::Catalog::Open(CatalogPath(dir), mode == Mode::kReadOnly);
+  auto cat = catalog::Catalog::Open(CatalogPath(dir), mode == Mode::kReadOnly, keys->CatalogKey());
   if (!cat.ok()) {
     if (lock_fd >= 0) ::close(lock_fd);
     return cat.status();

@@ -241,18 +241,20 @@ TEST_F(ArchiveTest, OneWriterAtATime) {
 }
 
 TEST_F(ArchiveTest, WithoutTheKeyNothingIsReadable) {
-  std::string secret = Msg("secret", "the launch code is 0451\n");
+  std::string secret = Msg("Zanzibar-quarterly", "the launch code is 0451\n");
   WriteFile(root_ / "s/secret.eml", secret);
   {
     auto a = OpenW();
     Import(a.get(), root_ / "s/secret.eml", "alice");
   }
-  // The body is nowhere in the archive's files in plaintext.
+  // Neither the body nor the headers the catalog keeps are anywhere in the archive's files.
   for (const auto& e : fs::recursive_directory_iterator(dir_)) {
     if (!e.is_regular_file()) continue;
     std::ifstream in(e.path(), std::ios::binary);
     std::string data((std::istreambuf_iterator<char>(in)), {});
     EXPECT_EQ(data.find("launch code"), std::string::npos) << e.path();
+    EXPECT_EQ(data.find("Zanzibar"), std::string::npos) << e.path();          // subject, in the catalog
+    EXPECT_EQ(data.find("alice@example.com"), std::string::npos) << e.path();  // sender, in the catalog
   }
   fs::remove(dir_ / "keys/master.key");
   EXPECT_FALSE(Archive::Open(dir_, Archive::Mode::kReadOnly).ok());

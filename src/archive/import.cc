@@ -185,7 +185,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
   std::vector<std::unique_ptr<catalog::Catalog>> reader_conns;
   std::vector<catalog::Catalog*> readers;
   for (size_t i = 0; i < threads; i++) {
-    CUSTODIAN_ASSIGN_OR_RETURN(auto c, catalog::Catalog::Open(CatalogPath(dir_), true));
+    CUSTODIAN_ASSIGN_OR_RETURN(auto c, catalog::Catalog::Open(CatalogPath(dir_), true, keys_.CatalogKey()));
     readers.push_back(c.get());
     reader_conns.push_back(std::move(c));
   }
@@ -259,7 +259,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
         CUSTODIAN_ASSIGN_OR_RETURN(auto found, catalog_->FindMessage(it.id));
         if (!found) fresh.push_back(&it);
       }
-      // Pack the fresh messages into blocks of ~256 KiB and append them to the segment.
+      // Pack the fresh messages into blocks of ~1 MiB and append them to the segment.
       for (size_t i = 0; i < fresh.size();) {
         size_t j = i, raw = 0;
         std::vector<store::BlockEntry> entries;

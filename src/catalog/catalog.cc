@@ -1,5 +1,6 @@
 #include "catalog/catalog.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include "util/text.h"
@@ -62,12 +63,62 @@ MessageRow ReadMessageRow(const Statement& s, int c) {
   return m;
 }
 
-Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool read_only) {
-  CUSTODIAN_ASSIGN_OR_RETURN(Database db, Database::Open(path, read_only));
-  std::unique_ptr<Catalog> c(new Catalog(std::move(db)));
+static std::string UriEscape(const std::string& path) {
+  std::string out;
+  for (unsigned char ch : path) {
+    if (ch == '%' || ch == '?' || ch == '#' || ch < 0x20) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", ch);
+      out += buf;
+    } else {
+      out += char(ch);
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool read_only, const CatalogKey& key) {
+  std::string token = RegisterCatalogKey(key);
+  std::string uri = "file:" + UriEscape(path) + "?vfs=" + kEncryptedVfsName + "&custodian_key=" + token;
+  auto opened = Database::OpenUri(uri, path, read_only);
+  if (!opened.ok()) {
+    ForgetCatalogKey(token);
+    return opened.status();
+  }
+  std::unique_ptr<Catalog> c(new Catalog(token, std::move(*opened)));
+  // Each page keeps kReservedBytes for the nonce and tag. On a new database this sets it; on an
+  // existing one it reports what the file has, which must match.
+  int reserve = -1;
+  sqlite3_file_control(c->db_.raw(), "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+  sqlite3_int64 size = 0;
+  {
+    // The first read of a page is where a wrong key (or a damaged file) shows.
+    auto undecryptable = [&](const Status& st) {
+      if (st.code() == Status::Code::kIOError || st.code() == Status::Code::kCorruption)
+        return Status::Corruption("catalog " + path +
+                                  " cannot be decrypted: wrong master key, or the file is damaged");
+      return st;
+    };
+    auto pc = c->db_.Prepare("PRAGMA page_count");
+    if (!pc.ok()) return undecryptable(pc.status());
+    auto row = pc->Step();
+    if (!row.ok()) return undecryptable(row.status());
+    size = *row ? pc->Int(0) : 0;
+  }
+  if (size == 0 && !read_only) {
+    int want = kReservedBytes;
+    sqlite3_file_control(c->db_.raw(), "main", SQLITE_FCNTL_RESERVE_BYTES, &want);
+    CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA page_size=" + std::to_string(kPageSize)));
+    // Switching a new database to WAL writes page 1 under a rollback journal; keeping that journal
+    // in memory means no journal file (which would hold pages in the clear) is ever created.
+    CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA journal_mode=MEMORY"));
+  } else if (reserve != kReservedBytes) {
+    return Status::Unsupported("catalog " + path + " was not written by this version (no page encryption)");
+  }
   // synchronous=FULL: a commit is on disk when it returns — imports acknowledge only after it.
   CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; "
-                                        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
+                                        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"
+                                        " PRAGMA mmap_size=0;"));
   if (!read_only) {
     CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON;"));
     CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec(kSchema));

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/encrypted_vfs.h"
 #include "catalog/sqlite.h"
 #include "custodian/status.h"
 #include "store/keys.h"
@@ -63,7 +64,8 @@ struct CatalogStats {
 
 class Catalog {
  public:
-  static Result<std::unique_ptr<Catalog>> Open(const std::string& path, bool read_only);
+  // Opens (creating if needed, unless read_only) the catalog sealed under `key`.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& path, bool read_only, const CatalogKey& key);
 
   Status Begin();
   Status Commit();
@@ -107,8 +109,13 @@ class Catalog {
   Status SetMeta(const std::string& key, const std::string& value);
 
  private:
-  explicit Catalog(Database db) : db_(std::move(db)) {}
+  struct KeyRegistration {  // declared before db_, so the key outlives the connection
+    std::string token;
+    ~KeyRegistration() { ForgetCatalogKey(token); }
+  };
+  Catalog(std::string token, Database db) : key_{std::move(token)}, db_(std::move(db)) {}
   Status Prepare();
+  KeyRegistration key_;
   Database db_;
   Statement find_msg_, add_msg_, add_block_, add_copy_, get_msg_, get_block_, set_segment_;
 };

@@ -36,9 +36,13 @@ Status Statement::Exec() {
 }
 
 Result<Database> Database::Open(const std::string& path, bool read_only) {
+  return OpenUri(path, path, read_only);
+}
+
+Result<Database> Database::OpenUri(const std::string& uri, const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(uri.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
   if (rc != SQLITE_OK) {
     Status st = Status::IOError("cannot open catalog " + path + ": " +
                                 (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));

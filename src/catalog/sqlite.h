@@ -54,6 +54,8 @@ class Statement {
 class Database {
  public:
   static Result<Database> Open(const std::string& path, bool read_only);
+  // Opens through a VFS by URI ("file:...?vfs=..."); see encrypted_vfs.h.
+  static Result<Database> OpenUri(const std::string& uri, const std::string& display_path, bool read_only);
   Database(Database&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
   ~Database();
   Status Exec(const std::string& sql);

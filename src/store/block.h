@@ -1,4 +1,4 @@
-// A block: up to ~256 KiB of messages compressed and encrypted together
+// A block: up to ~1 MiB of messages compressed and encrypted together
 // (docs/storage-format.md, "Block record"). Pure functions over bytes; no I/O.
 #pragma once
 
@@ -15,7 +15,7 @@ namespace custodian::store {
 
 constexpr size_t kBlockHeaderSize = 56;
 constexpr size_t kSegmentHeaderSize = 32;
-constexpr size_t kTargetBlockRawBytes = 256 * 1024;
+constexpr size_t kTargetBlockRawBytes = 1024 * 1024;
 constexpr uint32_t kMaxBlockPayload = 1u << 30;  // sanity bound when reading a header
 
 struct BlockHeader {

@@ -9,11 +9,14 @@ namespace custodian::store {
 namespace {
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "CUSTODN1";
 constexpr uint64_t kBlockKekId = 1;
+constexpr uint64_t kCatalogKeyId = 2;
 }  // namespace
 
 Keys Keys::FromMaster(const Key& master) {
   Keys k;
   crypto_kdf_derive_from_key(k.block_kek_.data(), k.block_kek_.size(), kBlockKekId, kKdfContext,
+                             master.data());
+  crypto_kdf_derive_from_key(k.catalog_key_.data(), k.catalog_key_.size(), kCatalogKeyId, kKdfContext,
                              master.data());
   return k;
 }

@@ -22,10 +22,13 @@ class Keys {
 
   // The key for one block: BLAKE2b-256 keyed with K_block over the block's seed.
   Key BlockKey(const KeySeed& seed) const;
+  // The key that seals the catalog's pages (K_catalog).
+  const Key& CatalogKey() const { return catalog_key_; }
   static KeySeed NewSeed();
 
  private:
   Key block_kek_{};
+  Key catalog_key_{};
 };
 
 }  // namespace custodian::store
