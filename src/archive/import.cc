@@ -186,6 +186,8 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
   std::vector<catalog::Catalog*> readers;
   for (size_t i = 0; i < threads; i++) {
     CUSTODIAN_ASSIGN_OR_RETURN(auto c, catalog::Catalog::Open(CatalogPath(dir_), true, keys_.CatalogKey()));
+    // These connections only look ids up; a small cache keeps peak memory flat as archives grow.
+    CUSTODIAN_RETURN_IF_ERROR(c->SetCacheKiB(8 * 1024));
     readers.push_back(c.get());
     reader_conns.push_back(std::move(c));
   }

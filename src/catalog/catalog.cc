@@ -159,6 +159,8 @@ Status Catalog::Prepare() {
   return Status::Ok();
 }
 
+Status Catalog::SetCacheKiB(int kib) { return db_.Exec("PRAGMA cache_size=-" + std::to_string(kib)); }
+
 Status Catalog::Begin() { return db_.Exec("BEGIN IMMEDIATE"); }
 Status Catalog::Commit() { return db_.Exec("COMMIT"); }
 Status Catalog::Rollback() { return db_.Exec("ROLLBACK"); }

@@ -67,6 +67,9 @@ class Catalog {
   // Opens (creating if needed, unless read_only) the catalog sealed under `key`.
   static Result<std::unique_ptr<Catalog>> Open(const std::string& path, bool read_only, const CatalogKey& key);
 
+  // Caps this connection's page cache (SQLite's cache_size), in KiB.
+  Status SetCacheKiB(int kib);
+
   Status Begin();
   Status Commit();
   Status Rollback();

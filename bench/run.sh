@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Ingest benchmark: custodian import, notmuch new and mu index on the same Enron subset, laid out
+# as Maildir, in one run. Prints a Markdown table (also written to bench/work/ingest.md).
+#
+#   bench/run.sh [SCALES]        SCALES: corpus multiples for the memory-growth check (default "1 2 4")
+#
+# Each tool gets a warm page cache (the corpus is read once first) and its own empty database.
+# Peak memory is GNU time's maximum resident set size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$PWD/build/custodian
+SRC=${ENRON:-$PWD/../shared/corpora/enron-maildir-subset/maildir}
+WORK=$PWD/bench/work
+SCALES=${1:-"1 2 4"}
+[ -d "$SRC" ] || { echo "bench: the Enron subset is not at $SRC (set ENRON=...)"; exit 1; }
+for t in notmuch mu /usr/bin/time; do command -v $t >/dev/null || { echo "bench: $t missing (make bench installs it)"; exit 1; }; done
+
+mkdir -p "$WORK"
+# Lay the corpus out as Maildir: <user>/<folder>/cur/<n>:2,S . Scale k>1 adds k-1 variants of
+# every message (a distinct X-Bench-Copy header), so the corpus grows with realistic content.
+make_maildir() {
+  local k=$1 dst=$WORK/maildir-x$k
+  [ -f "$dst/.done" ] && return
+  rm -rf "$dst"
+  python3 - "$SRC" "$dst" "$k" <<'PY'
+import os, sys
+src, dst, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for user in sorted(os.listdir(src)):
+    for root, _, files in os.walk(os.path.join(src, user)):
+        rel = os.path.relpath(root, src).replace(os.sep, "_")
+        for c in range(k):
+            out = os.path.join(dst, f"copy{c}", rel, "cur")
+            os.makedirs(out, exist_ok=True)
+            for f in files:
+                data = open(os.path.join(root, f), "rb").read()
+                if c:
+                    data = b"X-Bench-Copy: %d\n" % c + data
+                open(os.path.join(out, f.rstrip(".") + ":2,S"), "wb").write(data)
+PY
+  touch "$dst/.done"
+}
+
+measure() {  # measure NAME CMD... -> "seconds peak_kib"
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>&1
+  cat "$WORK/$name.time"
+}
+
+row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@"; }
+
+out=$WORK/ingest.md
+{
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "| corpus | tool | messages/s | peak RSS | on disk | disk / raw |"
+echo "|---|---|---|---|---|---|"
+} > "$out"
+
+for k in $SCALES; do
+  make_maildir "$k"
+  md=$WORK/maildir-x$k
+  n=$(find "$md" -type f -path '*/cur/*' | wc -l)
+  raw=$(find "$md" -type f -path '*/cur/*' -printf '%s\n' | awk '{s+=$1} END {print s}')
+  find "$md" -type f -exec cat {} + >/dev/null  # warm the page cache for everyone
+  label="Enron x$k ($n msgs, $((raw / 1000000)) MB)"
+
+  rm -rf "$WORK/custodian-archive"
+  "$BIN" --archive "$WORK/custodian-archive" init >/dev/null
+  read -r s m < <(measure custodian "$BIN" --archive "$WORK/custodian-archive" import --custodian enron "$md")
+  d=$(du -sb "$WORK/custodian-archive" | cut -f1)
+  row "$label" "custodian import" "$(python3 -c "print(round($n/$s))")" "$((m / 1024)) MiB" "$((d / 1000000)) MB" "$(python3 -c "print(f'{$d/$raw:.2f}x')")" >> "$out"
+
+  if [ "$k" = "1" ] || [ -n "${BENCH_ALL:-}" ]; then
+    rm -rf "$WORK/notmuch" && mkdir -p "$WORK/notmuch"
+    cat > "$WORK/notmuch/config" <<CFG
+[database]
+path=$md
+mail_root=$md
+[user]
+name=Bench
+primary_email=bench@example.com
+[new]
+tags=inbox;
+[maildir]
+synchronize_flags=false
+CFG
+    rm -rf "$md/.notmuch"
+    read -r s m < <(measure notmuch notmuch --config="$WORK/notmuch/config" new --quiet)
+    d=$(du -sb "$md/.notmuch" | cut -f1)
+    row "$label" "notmuch new" "$(python3 -c "print(round($n/$s))")" "$((m / 1024)) MiB" "$((d / 1000000)) MB (+ maildir)" "$(python3 -c "print(f'{($d+$raw)/$raw:.2f}x')")" >> "$out"
+    rm -rf "$md/.notmuch"
+
+    rm -rf "$WORK/mu"
+    mu init --quiet --muhome="$WORK/mu" --maildir="$md" >/dev/null
+    read -r s m < <(measure mu mu index --quiet --muhome="$WORK/mu")
+    d=$(du -sb "$WORK/mu" | cut -f1)
+    row "$label" "mu index" "$(python3 -c "print(round($n/$s))")" "$((m / 1024)) MiB" "$((d / 1000000)) MB (+ maildir)" "$(python3 -c "print(f'{($d+$raw)/$raw:.2f}x')")" >> "$out"
+  fi
+done
+cat "$out"
