@@ -20,8 +20,12 @@ for set in "${@:-build}"; do
   esac
 done
 
+# Tools that may come from elsewhere (e.g. Node.js with its own npm) count when their command exists.
+declare -A provides=([npm]=npm [ripgrep]=rg [notmuch]=notmuch [maildir-utils]=mu [clang]=clang)
 missing=()
 for p in "${want[@]}"; do
+  cmd=${provides[$p]:-}
+  [ -n "$cmd" ] && command -v "$cmd" >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

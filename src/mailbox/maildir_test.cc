@@ -100,6 +100,8 @@ TEST(TreeTest, MixedLayout) {
   WriteFile(dir / "a.eml", "Subject: top\n\n");
   WriteFile(dir / "lists/rust.mbox", "From x\nStatus: R\n\none\n\nFrom y\n\ntwo\n");
   WriteFile(dir / "lists/plain", "From z\n\nan mbox without the extension\n");
+  WriteFile(dir / "lists/multi", "From a\n\nfirst\n\nFrom b\n\nsecond\n");
+  WriteFile(dir / "lists/one.mbox", "From c\n\nnamed as a folder\n");
   WriteFile(dir / "lists/verbatim.eml", "From the first line of a message\n\n");
   WriteFile(dir / "user/inbox/1.", "Subject: 1\n\n");
   WriteFile(dir / "user/inbox/2.", "Subject: 2\n\n");
@@ -112,7 +114,12 @@ TEST(TreeTest, MixedLayout) {
   EXPECT_EQ(Summarize(c.messages),
             (std::vector<Seen>{
                 {"", "Subject: top\n\n", "", false},
-                {"lists/plain", "\nan mbox without the extension\n", "", false},
+                // Several messages, or a .mbox name: a folder of its own.
+                {"lists/multi", "\nfirst\n", "", false},
+                {"lists/multi", "\nsecond\n", "", false},
+                {"lists/one", "\nnamed as a folder\n", "", false},
+                // One message behind a From_ line (the SpamAssassin layout): its directory's folder.
+                {"lists", "\nan mbox without the extension\n", "", false},
                 {"lists/rust", "Status: R\n\none\n", "S", false},
                 {"lists/rust", "\ntwo\n", "", false},
                 {"lists", "From the first line of a message\n\n", "", false},

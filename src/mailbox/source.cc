@@ -149,6 +149,46 @@ class EmptySource : public MessageSource {
   Result<bool> Next(SourceMessage*) override { return false; }
 };
 
+// An mbox file met in a tree. One named *.mbox, or holding several messages, is a folder of its
+// own; a one-message mbox (the SpamAssassin layout: one mail per file, From_ line first) is just a
+// message in its directory's folder, like the Enron files beside it would be.
+class TreeMboxSource : public MessageSource {
+ public:
+  TreeMboxSource(std::unique_ptr<MessageSource> inner, std::string dir_folder, bool named_mbox)
+      : inner_(std::move(inner)), dir_folder_(std::move(dir_folder)), named_mbox_(named_mbox) {}
+
+  Result<bool> Next(SourceMessage* out) override {
+    if (!started_) {
+      started_ = true;
+      CUSTODIAN_ASSIGN_OR_RETURN(bool first, inner_->Next(out));
+      if (!first) return false;
+      Result<bool> second = inner_->Next(&second_);
+      if (!second.ok()) {
+        deferred_ = second.status();  // give the first message, then the error
+      } else {
+        has_second_ = *second;
+      }
+      if (!named_mbox_ && !has_second_) out->folder = dir_folder_;
+      return true;
+    }
+    if (has_second_) {
+      has_second_ = false;
+      *out = std::move(second_);
+      return true;
+    }
+    if (!deferred_.ok()) return deferred_;
+    return inner_->Next(out);
+  }
+
+ private:
+  std::unique_ptr<MessageSource> inner_;
+  std::string dir_folder_;
+  bool named_mbox_;
+  bool started_ = false, has_second_ = false;
+  SourceMessage second_;
+  Status deferred_;
+};
+
 // One message per regular file, mbox files and Maildirs read as such; see Format::kTree.
 class TreeSource : public MessageSource {
  public:
@@ -217,7 +257,7 @@ class TreeSource : public MessageSource {
           if (auto src =
                   internal::NewMboxFileSource(path, MboxFolder(rel), Format::kMbox, cb_, limits_);
               src.ok()) {
-            sub_ = std::move(*src);
+            sub_ = std::make_unique<TreeMboxSource>(std::move(*src), dir.rel, name.ends_with(".mbox"));
             sub_path_ = std::move(path);
           } else {
             internal::Report(cb_, path, src.status().ToString());

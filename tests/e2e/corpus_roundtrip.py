@@ -100,6 +100,10 @@ def spamassassin():
         run(a, "init")
         res = run_json(a, "import", "--custodian-from-path", *[os.path.join(root, g) for g in groups])
         expect(res["read"] == files and res["rejected"] == 0, f"import: {res}")
+        # One message per file, From_ line first: each file is a message in its directory's folder.
+        folders = run_json_lines(a, "ls", "--folders")
+        expect(sorted((f["custodian"], f["folder"]) for f in folders) == [(g, "") for g in groups],
+               f"one-message mbox files became folders: {folders[:5]}")
         got = archive_ids(a)
         missing = set(truth) - got
         expect(not missing, f"{len(missing)} messages not archived with the expected bytes, e.g. {sorted(missing)[:3]}")
