@@ -2,7 +2,9 @@
 // must fail cleanly or succeed with a consistent block — never crash or over-read.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <string_view>
+#include <vector>
 
 #include "store/block.h"
 
@@ -16,5 +18,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (b.ok())
     for (size_t i = 0; i < b->ids.size(); i++) (void)b->message(i);
   (void)CheckSegmentHeader(in, 1);
+  // And the success path: the input split into messages, encoded, must decode to the same bytes.
+  std::vector<BlockEntry> entries;
+  for (size_t at = 0; at < in.size();) {
+    size_t len = std::min<size_t>(in.size() - at, 1 + uint8_t(in[at]));
+    entries.push_back({custodian::ComputeSha256(in.substr(at, len)), in.substr(at, len)});
+    at += len;
+  }
+  std::string rec = EncodeBlock(7, entries, key);
+  auto back = DecodeBlock(rec, key);
+  if (!back.ok() || back->ids.size() != entries.size()) __builtin_trap();
+  for (size_t i = 0; i < entries.size(); i++)
+    if (back->message(i) != entries[i].data) __builtin_trap();
   return 0;
 }
