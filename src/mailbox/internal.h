@@ -11,6 +11,12 @@
 
 namespace custodian::mailbox::internal {
 
+// Asks the kernel to start reading a file we will read soon (posix_fadvise WILLNEED), so that on
+// a cold cache the disk works ahead of the parser instead of one small file at a time.
+void Prefetch(const std::string& path);
+constexpr size_t kPrefetchAhead = 64;
+
+
 // Calls fn(name, value) for each header field of `message`, stopping at the first empty line.
 // `value` runs from after the colon to the end of the field's last continuation line (folded
 // lines included, line endings and all); lines without a colon are skipped as junk. Returns the

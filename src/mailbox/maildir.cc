@@ -34,6 +34,8 @@ class MaildirSource : public MessageSource {
     }
     for (;;) {
       while (file_ < files_.size()) {
+        for (; prefetched_ < std::min(files_.size(), file_ + kPrefetchAhead); prefetched_++)
+          Prefetch(JoinPath(dir_, files_[prefetched_]));
         const std::string& name = files_[file_++];
         if (name.starts_with(".")) continue;  // editors' and NFS temporary files
         std::string path = JoinPath(dir_, name);
@@ -81,6 +83,7 @@ class MaildirSource : public MessageSource {
       }
       files_.clear();
       file_ = 0;
+      prefetched_ = 0;
       if (!IsDirectory(dir_)) continue;
       Result<std::vector<std::string>> names = Env::Default()->ListDir(dir_);
       if (!names.ok()) {
@@ -104,6 +107,7 @@ class MaildirSource : public MessageSource {
   std::string dir_;
   std::vector<std::string> files_;
   size_t file_ = 0;
+  size_t prefetched_ = 0;  // files_[0, prefetched_) have been handed to Prefetch
 };
 
 }  // namespace

@@ -217,6 +217,12 @@ class TreeSource : public MessageSource {
         stack_.pop_back();
         continue;
       }
+      // Keep a window of upcoming entries being read ahead by the kernel.
+      for (size_t end = std::min(dir.names.size(), dir.next + internal::kPrefetchAhead); dir.prefetched < end;
+           dir.prefetched++) {
+        const std::string& n = dir.names[dir.prefetched];
+        internal::Prefetch(JoinPath(root_, dir.rel.empty() ? n : dir.rel + "/" + n));
+      }
       const std::string& name = dir.names[dir.next++];
       std::string rel = dir.rel.empty() ? name : dir.rel + "/" + name;
       std::string path = JoinPath(root_, rel);
@@ -272,6 +278,7 @@ class TreeSource : public MessageSource {
     std::string rel;  // '/'-joined path below root_, "" for root_ itself
     std::vector<std::string> names;
     size_t next;
+    size_t prefetched = 0;  // names[0, prefetched) have been handed to Prefetch
   };
 
   std::string root_;
@@ -337,6 +344,14 @@ Result<std::unique_ptr<MessageSource>> OpenSource(const std::string& path, Forma
 }
 
 namespace internal {
+
+void Prefetch(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return;  // the real read reports any trouble
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+  ::close(fd);
+}
+
 
 void Report(const ProblemCallback& cb, std::string origin, std::string reason) {
   if (cb) cb(SourceProblem{std::move(origin), std::move(reason)});
