@@ -44,8 +44,6 @@ Sha256 BlobToSha(std::string_view b) {
   return s;
 }
 
-}  // namespace
-
 MessageRow ReadMessageRow(const Statement& s, int c) {
   MessageRow m;
   m.msg = s.Int(c);
@@ -62,6 +60,8 @@ MessageRow ReadMessageRow(const Statement& s, int c) {
   m.added = s.Int(c + 11);
   return m;
 }
+
+}  // namespace
 
 static std::string UriEscape(const std::string& path) {
   std::string out;

@@ -123,6 +123,4 @@ class Catalog {
   Statement find_msg_, add_msg_, add_block_, add_copy_, get_msg_, get_block_, set_segment_;
 };
 
-MessageRow ReadMessageRow(const Statement& s, int first_col);
-
 }  // namespace custodian::catalog
