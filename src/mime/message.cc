@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -242,10 +243,20 @@ std::vector<std::string> ParseMessageIds(GMimeParserOptions* options, const char
   return ids;
 }
 
+using AttachmentFn = std::function<void(const Attachment&, std::string_view)>;
+
+// The bytes a memory stream holds.
+std::string_view StreamBytes(GMimeStream* mem) {
+  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+  return {reinterpret_cast<const char*>(bytes->data), bytes->len};
+}
+
 class Parser {
  public:
-  Parser(const Limits& limits, GMimeParserOptions* options, ParsedMessage* out)
-      : limits_(limits), options_(options), out_(out) {}
+  // `on_attachment` (may be null) also receives each attachment's decoded content.
+  Parser(const Limits& limits, GMimeParserOptions* options, ParsedMessage* out,
+         const AttachmentFn* on_attachment = nullptr)
+      : limits_(limits), options_(options), out_(out), on_attachment_(on_attachment) {}
 
   void Problem(std::string text) {
     auto& p = out_->problems;
@@ -344,9 +355,8 @@ class Parser {
     if (HeaderBlockBytes(object) > limits_.max_header_bytes) {
       Problem("part " + (path.empty() ? std::string("body") : path) + ": header block over " +
               std::to_string(limits_.max_header_bytes) + " bytes; treated as opaque data");
-      out_->attachments.push_back({"", "application/octet-stream",
-                                   GMIME_IS_PART(object) ? DecodedSize(GMIME_PART(object)) : 0,
-                                   path.empty() ? "1" : path, false});
+      Attachment a{"", "application/octet-stream", 0, path.empty() ? "1" : path, false, ""};
+      AddAttachment(std::move(a), GMIME_IS_PART(object) ? GMIME_PART(object) : nullptr);
       return;
     }
     if (GMIME_IS_MULTIPART(object)) {
@@ -404,7 +414,12 @@ class Parser {
       std::string subject = Utf8(g_mime_message_get_subject(inner));
       if (!subject.empty()) a.filename = subject + ".eml";
     }
-    if (inner != nullptr) {
+    if (on_attachment_ != nullptr) {
+      GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+      if (inner != nullptr) g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, mem.get());
+      a.size = StreamBytes(mem.get()).size();
+      (*on_attachment_)(a, StreamBytes(mem.get()));
+    } else if (inner != nullptr) {
       GPtr<GMimeStream> counter(g_mime_stream_null_new());
       g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, counter.get());
       a.size = GMIME_STREAM_NULL(counter.get())->written;
@@ -454,9 +469,25 @@ class Parser {
     Attachment a;
     a.filename = std::move(filename);
     a.content_type = std::move(content_type);
-    a.size = DecodedSize(part);
     a.part = path;
     a.is_inline = disposition != nullptr && EqualsIgnoreCaseAscii(disposition, "inline");
+    const char* charset = g_mime_object_get_content_type_parameter(object, "charset");
+    a.charset = Utf8(charset);
+    AddAttachment(std::move(a), part);
+  }
+
+  // Records `a` with the decoded size of `part` (null: no content), decoding it into memory
+  // only when someone wants the bytes.
+  void AddAttachment(Attachment a, GMimePart* part) {
+    if (on_attachment_ != nullptr) {
+      GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+      GMimeDataWrapper* content = part == nullptr ? nullptr : g_mime_part_get_content(part);
+      if (content != nullptr) g_mime_data_wrapper_write_to_stream(content, mem.get());
+      a.size = StreamBytes(mem.get()).size();
+      (*on_attachment_)(a, StreamBytes(mem.get()));
+    } else if (part != nullptr) {
+      a.size = DecodedSize(part);
+    }
     out_->attachments.push_back(std::move(a));
   }
 
@@ -474,8 +505,7 @@ class Parser {
     if (content == nullptr) return {};
     GPtr<GMimeStream> mem(g_mime_stream_mem_new());
     g_mime_data_wrapper_write_to_stream(content, mem.get());
-    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-    std::string_view raw(reinterpret_cast<const char*>(bytes->data), bytes->len);
+    std::string_view raw = StreamBytes(mem.get());
     // Plain text never shrinks by more than 4x in conversion, so this keeps enough to fill
     // the budget while bounding the work on a huge part.
     size_t budget = limits_.max_text_bytes - out_->body_text.size();
@@ -504,6 +534,7 @@ class Parser {
   const Limits& limits_;
   GMimeParserOptions* options_;
   ParsedMessage* out_;
+  const AttachmentFn* on_attachment_;
   bool text_full_ = false;
 };
 
@@ -535,11 +566,14 @@ static size_t BoundaryCandidates(std::string_view raw) {
   return n;
 }
 
-ParsedMessage ParseMessage(std::string_view raw, const Limits& limits) {
+// The parse behind ParseMessage and ForEachAttachment; `full` false skips the envelope and the
+// body text, which only ParseMessage needs.
+static ParsedMessage Parse(std::string_view raw, const Limits& limits,
+                           const AttachmentFn* on_attachment, bool full) {
   InitMime();
   ParsedMessage out;
   auto options = NewParserOptions();
-  Parser parser(limits, options.get(), &out);
+  Parser parser(limits, options.get(), &out, on_attachment);
 
   std::string_view input = raw;
   bool headers_only = false;
@@ -573,10 +607,20 @@ ParsedMessage ParseMessage(std::string_view raw, const Limits& limits) {
     parser.Problem("not an RFC 5322 message: no header section");
     return out;
   }
-  parser.Envelope(message.get());
-  if (out.headers.empty()) parser.Problem("no headers");
-  if (!headers_only) parser.Body(g_mime_message_get_mime_part(message.get()), "", 0, true);
+  if (full) {
+    parser.Envelope(message.get());
+    if (out.headers.empty()) parser.Problem("no headers");
+  }
+  if (!headers_only) parser.Body(g_mime_message_get_mime_part(message.get()), "", 0, full);
   return out;
+}
+
+ParsedMessage ParseMessage(std::string_view raw, const Limits& limits) {
+  return Parse(raw, limits, nullptr, true);
+}
+
+void ForEachAttachment(std::string_view raw, const Limits& limits, const AttachmentFn& fn) {
+  Parse(raw, limits, &fn, false);
 }
 
 std::string FormatAddresses(const std::vector<Address>& list) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,7 @@ struct Attachment {
   uint64_t size = 0;         // decoded size in bytes
   std::string part;          // part path, e.g. "2" or "1.3"
   bool is_inline = false;    // Content-Disposition: inline (e.g. embedded image)
+  std::string charset;       // the Content-Type charset parameter as written ("" if none)
 };
 
 struct Header {
@@ -57,6 +59,15 @@ struct ParsedMessage {
 void InitMime();  // idempotent; call before ParseMessage
 
 ParsedMessage ParseMessage(std::string_view raw, const Limits& limits = {});
+
+// Calls `fn` for each attachment ParseMessage would list (same parts, numbering, order and
+// limits) with its decoded content: the transfer encoding (base64, quoted-printable) undone,
+// and for message/rfc822 the embedded message as written. Attachments inside an embedded
+// message are listed too, after it, as ParseMessage does. `decoded_content` is valid only
+// during the call. Never fails; a malformed message yields what could be found.
+void ForEachAttachment(
+    std::string_view raw, const Limits& limits,
+    const std::function<void(const Attachment&, std::string_view decoded_content)>& fn);
 
 // Readable plain text from HTML: drops script/style/head, decodes entities, keeps paragraph
 // and line breaks, lists links as "text <url>". Output is UTF-8.

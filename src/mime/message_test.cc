@@ -542,5 +542,131 @@ TEST_F(MessageTest, ParserTortureCorpus) {
   EXPECT_GT(total, 100u);
 }
 
+struct Seen {
+  Attachment attachment;
+  std::string content;
+};
+
+std::vector<Seen> AllAttachments(std::string_view raw, const Limits& limits = {}) {
+  std::vector<Seen> seen;
+  ForEachAttachment(raw, limits, [&](const Attachment& a, std::string_view content) {
+    seen.push_back({a, std::string(content)});
+  });
+  return seen;
+}
+
+TEST_F(MessageTest, ForEachAttachmentDecodesContent) {
+  std::string raw =
+      "From: a@example.com\n"
+      "Subject: files\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=X\n\n"
+      "--X\n"
+      "Content-Type: text/plain\n\n"
+      "the body\n"
+      "--X\n"
+      "Content-Type: application/octet-stream; name=a.bin\n"
+      "Content-Transfer-Encoding: base64\n\n"
+      "AAECA/8=\n"
+      "--X\n"
+      "Content-Type: text/plain; charset=iso-8859-1\n"
+      "Content-Disposition: attachment; filename=notes.txt\n"
+      "Content-Transfer-Encoding: quoted-printable\n\n"
+      "caf=E9 cr=E8me=\n"
+      " soft break\n"
+      "--X--\n";
+  std::vector<Seen> seen = AllAttachments(raw);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].attachment.part, "2");
+  EXPECT_EQ(seen[0].attachment.filename, "a.bin");
+  EXPECT_EQ(seen[0].content, std::string("\x00\x01\x02\x03\xff", 5));
+  EXPECT_EQ(seen[0].attachment.size, 5u);
+  EXPECT_EQ(seen[1].attachment.part, "3");
+  EXPECT_EQ(seen[1].attachment.charset, "iso-8859-1");
+  EXPECT_EQ(seen[1].content, "caf\xE9 cr\xE8me soft break");
+  EXPECT_EQ(seen[1].attachment.size, seen[1].content.size());
+
+  ParsedMessage m = ParseMessage(raw);
+  ASSERT_EQ(m.attachments.size(), 2u);
+  EXPECT_EQ(m.attachments[1].charset, "iso-8859-1");
+  EXPECT_EQ(m.body_text, "the body");
+}
+
+TEST_F(MessageTest, ForEachAttachmentGivesEmbeddedMessageAndItsParts) {
+  std::string raw =
+      "From: a@example.com\n"
+      "Subject: fwd\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=OUT\n\n"
+      "--OUT\n"
+      "Content-Type: text/plain\n\n"
+      "see below\n"
+      "--OUT\n"
+      "Content-Type: message/rfc822\n\n"
+      "From: b@example.com\n"
+      "Subject: inner\n"
+      "Content-Type: multipart/mixed; boundary=IN\n\n"
+      "--IN\n"
+      "Content-Type: text/plain\n\n"
+      "inner body\n"
+      "--IN\n"
+      "Content-Type: text/csv; name=t.csv\n\n"
+      "a,b\n"
+      "--IN--\n"
+      "--OUT--\n";
+  std::vector<Seen> seen = AllAttachments(raw);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].attachment.part, "2");
+  EXPECT_EQ(seen[0].attachment.content_type, "message/rfc822");
+  EXPECT_NE(seen[0].content.find("Subject: inner"), std::string::npos);
+  EXPECT_NE(seen[0].content.find("inner body"), std::string::npos);
+  EXPECT_EQ(seen[0].attachment.size, seen[0].content.size());
+  EXPECT_EQ(seen[1].attachment.part, "2.2");
+  EXPECT_EQ(seen[1].content, "a,b");
+  // The embedded message is itself a message whose attachments can be walked.
+  std::vector<Seen> inner = AllAttachments(seen[0].content);
+  ASSERT_EQ(inner.size(), 1u);
+  EXPECT_EQ(inner[0].attachment.filename, "t.csv");
+}
+
+TEST_F(MessageTest, ForEachAttachmentRespectsLimits) {
+  std::string raw = "From: a@example.com\nContent-Type: multipart/mixed; boundary=B\n\n";
+  for (int i = 0; i < 20; i++)
+    raw += "--B\nContent-Type: image/png; name=p" + std::to_string(i) + ".png\n\nx\n";
+  raw += "--B--\n";
+  Limits limits;
+  limits.max_parts = 12;
+  std::vector<Seen> seen = AllAttachments(raw, limits);
+  EXPECT_EQ(seen.size(), ParseMessage(raw, limits).attachments.size());
+  EXPECT_EQ(seen.size(), 11u);  // the multipart itself counts as a part
+  EXPECT_TRUE(AllAttachments("").empty());
+  EXPECT_TRUE(AllAttachments("\x01\x02 not a message").empty());
+}
+
+// The walk must list exactly what ParseMessage lists, on real mail of every shape.
+TEST_F(MessageTest, ForEachAttachmentMatchesParseMessageOnCorpus) {
+  std::filesystem::path dir = CorpusDir("parser-torture");
+  if (dir.empty())
+    GTEST_SKIP() << "corpus folder parser-torture not found under $CUSTODIAN_CORPORA";
+  size_t attachments = 0;
+  for (const auto& path : FilesUnder(dir)) {
+    std::string raw = ReadFile(path);
+    std::string_view message = SkipMboxFromLine(raw);
+    ParsedMessage m = ParseMessage(message);
+    std::vector<Seen> seen = AllAttachments(message);
+    ASSERT_EQ(seen.size(), m.attachments.size()) << path;
+    for (size_t i = 0; i < seen.size(); i++) {
+      const Attachment& a = seen[i].attachment;
+      EXPECT_EQ(a.part, m.attachments[i].part) << path;
+      EXPECT_EQ(a.content_type, m.attachments[i].content_type) << path;
+      EXPECT_EQ(a.filename, m.attachments[i].filename) << path;
+      EXPECT_EQ(a.size, m.attachments[i].size) << path;
+      EXPECT_EQ(a.size, seen[i].content.size()) << path;
+    }
+    attachments += seen.size();
+  }
+  EXPECT_GT(attachments, 50u);
+}
+
 }  // namespace
 }  // namespace custodian::mime
