@@ -82,6 +82,9 @@ struct ArchiveStats {
   uint64_t segment_bytes = 0;  // on disk: segment files
   uint64_t catalog_bytes = 0;  // on disk: catalog database (+ WAL)
   uint64_t disk_bytes = 0;     // everything under the archive directory
+  uint64_t text_bytes = 0;     // of segment_bytes: decoded texts kept for substring/regex search
+  uint64_t word_index_bytes = 0;  // of catalog_bytes: the FTS5 word index
+  uint64_t texts = 0;          // distinct searchable texts (messages share identical ones)
   std::vector<CustodianSummary> custodians;
 };
 
@@ -106,6 +109,25 @@ struct ExportResult {
   uint64_t messages = 0, bytes = 0;
 };
 
+struct SearchOptions {
+  size_t limit = 50;   // 0 = all
+  size_t offset = 0;
+  bool by_relevance = false;  // BM25 over the query's words; otherwise newest first
+  bool count_only = false;
+  bool snippets = true;
+};
+
+struct SearchHit {
+  MessageInfo message;  // with every copy: where it is kept
+  std::string snippet;  // a line of text around the first hit; hits between \x01 and \x02
+};
+
+struct SearchResult {
+  uint64_t total = 0;       // matching messages
+  uint64_t unindexed = 0;   // messages the index does not cover yet (see `custodian reindex`)
+  std::vector<SearchHit> hits;
+};
+
 class Archive {
  public:
   enum class Mode { kReadOnly, kWrite };
@@ -128,6 +150,11 @@ class Archive {
   virtual Result<ArchiveStats> Stats() = 0;
   virtual Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress) = 0;
   virtual Result<ExportResult> Export(const ExportOptions& opts, const std::string& dest) = 0;
+  // Brings the search index up to date with the store: indexes the messages it does not cover,
+  // or with `all` rebuilds it from scratch. Returns the number of messages indexed.
+  virtual Result<uint64_t> Reindex(bool all, const std::function<void(uint64_t done, uint64_t total)>& progress) = 0;
+  // Runs a query (docs/search.md). A malformed query is InvalidArgument "at position N: ...".
+  virtual Result<SearchResult> Search(const std::string& query, const SearchOptions& opts) = 0;
 };
 
 }  // namespace custodian

@@ -46,6 +46,7 @@ Status Archive::Init(const std::string& dir) {
   {
     CUSTODIAN_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(CatalogPath(dir), false, keys.CatalogKey()));
     CUSTODIAN_RETURN_IF_ERROR(cat->SetMeta("created", std::to_string(::time(nullptr))));
+    CUSTODIAN_RETURN_IF_ERROR(index::Index::Open(cat->db(), false).status());
   }
   // FORMAT is written last: a directory without it is not (yet) an archive.
   return env->WriteFileAtomic(JoinPath(dir, "FORMAT"), kFormatLine);
@@ -88,12 +89,18 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mode
     if (lock_fd >= 0) ::close(lock_fd);
     return segs.status();
   }
+  auto ix = index::Index::Open((*cat)->db(), mode == Mode::kReadOnly);
+  if (!ix.ok()) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return ix.status();
+  }
   mime::InitMime();
   return std::unique_ptr<Archive>(
-      new ArchiveImpl(dir, mode, lock_fd, *keys, std::move(*cat), std::move(*segs)));
+      new ArchiveImpl(dir, mode, lock_fd, *keys, std::move(*cat), std::move(*ix), std::move(*segs)));
 }
 
 ArchiveImpl::~ArchiveImpl() {
+  index_.reset();
   catalog_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
@@ -208,6 +215,17 @@ Result<ArchiveStats> ArchiveImpl::Stats() {
     if (sz.ok()) s.catalog_bytes += *sz;
   }
   s.disk_bytes = TreeBytes(dir_);
+  CUSTODIAN_ASSIGN_OR_RETURN(auto sizes, catalog_->TableSizes());
+  for (const auto& [name, bytes] : sizes)
+    if (name == "words" || name == "names") s.word_index_bytes += bytes;
+  CUSTODIAN_RETURN_IF_ERROR(catalog_->ForEachBlock([&](const catalog::BlockRow& b) {
+    if (b.kind == catalog::BlockKind::kTexts) s.text_bytes += b.loc.length;
+    return Status::Ok();
+  }));
+  CUSTODIAN_RETURN_IF_ERROR(index_->ForEachText([&](const index::TextRow&) {
+    s.texts++;
+    return Status::Ok();
+  }));
   return s;
 }
 

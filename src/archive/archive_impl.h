@@ -6,6 +6,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "index/index.h"
 #include "custodian/archive.h"
 #include "store/block.h"
 #include "store/keys.h"
@@ -17,9 +18,10 @@ namespace custodian {
 class ArchiveImpl : public Archive {
  public:
   ArchiveImpl(std::string dir, Mode mode, int lock_fd, store::Keys keys,
-              std::unique_ptr<catalog::Catalog> cat, std::unique_ptr<store::LocalSegmentStore> segs)
+              std::unique_ptr<catalog::Catalog> cat, std::unique_ptr<index::Index> index,
+              std::unique_ptr<store::LocalSegmentStore> segs)
       : dir_(std::move(dir)), mode_(mode), lock_fd_(lock_fd), keys_(keys), catalog_(std::move(cat)),
-        segments_(std::move(segs)) {}
+        index_(std::move(index)), segments_(std::move(segs)) {}
   ~ArchiveImpl() override;
 
   Result<ImportResult> Import(const std::vector<std::string>& paths, const ImportOptions& opts,
@@ -31,8 +33,17 @@ class ArchiveImpl : public Archive {
   Result<ArchiveStats> Stats() override;
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<ExportResult> Export(const ExportOptions& opts, const std::string& dest) override;
+  Result<SearchResult> Search(const std::string& query, const SearchOptions& opts) override;
+  Result<uint64_t> Reindex(bool all, const std::function<void(uint64_t, uint64_t)>& progress) override;
 
  private:
+  // Packs entries into blocks of ~1 MiB, appends them to the segment store and records them;
+  // placed(i, block, slot) learns where entries[i] went. Not durable until the segments sync.
+  Status AppendBlocks(catalog::BlockKind kind, const std::vector<store::BlockEntry>& entries, int64_t* next_block,
+                      const std::function<void(size_t, int64_t, uint32_t)>& placed);
+  // The decoded text of one text row (index), checked against its hash.
+  Result<std::string> ReadText(const index::TextRow& row);
+  Result<std::vector<int64_t>> MatchTexts(const query::Node& node);
   // Reads a message's bytes given its catalog row, using a one-block cache (exports and verify
   // read in storage order, so consecutive messages usually share a block).
   Result<std::string> ReadRow(const catalog::MessageRow& row);
@@ -44,6 +55,7 @@ class ArchiveImpl : public Archive {
   int lock_fd_;
   store::Keys keys_;
   std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<index::Index> index_;  // uses catalog_'s connection; declared after it
   std::unique_ptr<store::LocalSegmentStore> segments_;
   std::unique_ptr<store::DecodedBlock> cached_block_;
 };

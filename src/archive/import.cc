@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "archive/archive_impl.h"
+#include "index/index.h"
 #include "mailbox/mailbox.h"
 #include "mime/message.h"
 #include "util/digest.h"
@@ -35,6 +36,9 @@ struct Item {
   Sha256 id{};
   bool known = false;  // already in the archive before this batch (checked by the worker)
   catalog::MessageRow row;
+  index::SearchDocument doc;  // what search sees of it
+  std::string text;           // doc.Text(), stored for substring and regex search
+  Sha256 text_hash{};
 };
 
 struct Batch {
@@ -120,10 +124,16 @@ void FillRow(Item* it) {
   r.subject = p.subject;
   r.message_id = p.message_id;
   r.in_reply_to = p.in_reply_to;
+  r.attachments = uint32_t(p.attachments.size());
   for (const auto& prob : p.problems) {
     if (!r.problems.empty()) r.problems += '\n';
     r.problems += prob;
   }
+  std::string extraction_problems;
+  it->doc = index::MakeDocument(it->src.data, p, &extraction_problems);
+  if (!extraction_problems.empty()) r.problems += (r.problems.empty() ? "" : "\n") + extraction_problems;
+  it->text = it->doc.Text();
+  it->text_hash = ComputeSha256(it->text);
 }
 
 // Hashes and parses a batch on `threads` threads. Each worker has its own read-only catalog
@@ -170,6 +180,28 @@ uint64_t InputBytes(const std::vector<std::string>& paths) {
 }
 
 }  // namespace
+
+Status ArchiveImpl::AppendBlocks(catalog::BlockKind kind, const std::vector<store::BlockEntry>& entries,
+                                 int64_t* next_block, const std::function<void(size_t, int64_t, uint32_t)>& placed) {
+  for (size_t i = 0; i < entries.size();) {
+    size_t j = i, raw = 0;
+    while (j < entries.size() && (j == i || raw + entries[j].data.size() <= store::kTargetBlockRawBytes))
+      raw += entries[j++].data.size();
+    catalog::BlockRow block;
+    block.block_id = ++*next_block;
+    block.kind = kind;
+    block.seed = store::Keys::NewSeed();
+    block.count = uint32_t(j - i);
+    block.raw_bytes = raw;
+    std::vector<store::BlockEntry> part(entries.begin() + long(i), entries.begin() + long(j));
+    std::string rec = store::EncodeBlock(uint64_t(block.block_id), part, keys_.BlockKey(block.seed));
+    CUSTODIAN_ASSIGN_OR_RETURN(block.loc, segments_->Append(rec));
+    CUSTODIAN_RETURN_IF_ERROR(catalog_->AddBlock(block));
+    for (size_t k = i; k < j; k++) placed(k, block.block_id, uint32_t(k - i));
+    i = j;
+  }
+  return Status::Ok();
+}
 
 Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, const ImportOptions& opts,
                                          const std::function<void(const ImportProgress&)>& progress) {
@@ -261,30 +293,42 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
         CUSTODIAN_ASSIGN_OR_RETURN(auto found, catalog_->FindMessage(it.id));
         if (!found) fresh.push_back(&it);
       }
-      // Pack the fresh messages into blocks of ~1 MiB and append them to the segment.
-      for (size_t i = 0; i < fresh.size();) {
-        size_t j = i, raw = 0;
-        std::vector<store::BlockEntry> entries;
-        while (j < fresh.size() && (j == i || raw + fresh[j]->src.data.size() <= store::kTargetBlockRawBytes)) {
-          entries.push_back({fresh[j]->id, fresh[j]->src.data});
-          raw += fresh[j]->src.data.size();
-          j++;
+      // The fresh messages go into blocks of ~1 MiB appended to the segment.
+      std::vector<store::BlockEntry> entries;
+      for (Item* it : fresh) entries.push_back({it->id, it->src.data});
+      CUSTODIAN_RETURN_IF_ERROR(AppendBlocks(catalog::BlockKind::kMessages, entries, &next_block,
+                                             [&](size_t i, int64_t block, uint32_t slot) {
+                                               fresh[i]->row.block_id = block;
+                                               fresh[i]->row.slot = slot;
+                                               fresh[i]->row.added = ::time(nullptr);
+                                             }));
+      // Their searchable texts, each distinct text once, into text blocks and the word index.
+      std::unordered_map<Sha256, int64_t, SeqHash> text_ids;
+      std::vector<Item*> fresh_texts;
+      for (Item* it : fresh) {
+        if (text_ids.count(it->text_hash)) continue;
+        CUSTODIAN_ASSIGN_OR_RETURN(auto known_text, index_->FindText(it->text_hash));
+        if (known_text) {
+          text_ids[it->text_hash] = *known_text;
+        } else {
+          text_ids[it->text_hash] = 0;  // placed below
+          fresh_texts.push_back(it);
         }
-        catalog::BlockRow block;
-        block.block_id = ++next_block;
-        block.seed = store::Keys::NewSeed();
-        block.count = uint32_t(entries.size());
-        block.raw_bytes = raw;
-        std::string rec = store::EncodeBlock(uint64_t(block.block_id), entries, keys_.BlockKey(block.seed));
-        CUSTODIAN_ASSIGN_OR_RETURN(block.loc, segments_->Append(rec));
-        CUSTODIAN_RETURN_IF_ERROR(catalog_->AddBlock(block));
-        for (size_t k = i; k < j; k++) {
-          fresh[k]->row.block_id = block.block_id;
-          fresh[k]->row.slot = uint32_t(k - i);
-          fresh[k]->row.added = ::time(nullptr);
-        }
-        i = j;
       }
+      entries.clear();
+      for (Item* it : fresh_texts) entries.push_back({it->text_hash, it->text});
+      std::vector<std::pair<int64_t, uint32_t>> text_places(fresh_texts.size());
+      CUSTODIAN_RETURN_IF_ERROR(AppendBlocks(catalog::BlockKind::kTexts, entries, &next_block,
+                                             [&](size_t i, int64_t block, uint32_t slot) {
+                                               text_places[i] = {block, slot};
+                                             }));
+      for (size_t i = 0; i < fresh_texts.size(); i++) {
+        Item* it = fresh_texts[i];
+        CUSTODIAN_ASSIGN_OR_RETURN(text_ids[it->text_hash],
+                                   index_->AddText(it->doc, it->text_hash, text_places[i].first,
+                                                   text_places[i].second, it->text.size()));
+      }
+      for (Item* it : fresh) it->row.text_id = text_ids[it->text_hash];
       CUSTODIAN_ASSIGN_OR_RETURN(auto seg_states, segments_->Sync());
       for (const auto& s : seg_states) CUSTODIAN_RETURN_IF_ERROR(catalog_->SetSegment(s));
       std::unordered_map<Sha256, int64_t, SeqHash> rows;

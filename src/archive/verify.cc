@@ -17,6 +17,8 @@ Result<VerifyReport> ArchiveImpl::Verify(const std::function<void(uint64_t, uint
 
   CUSTODIAN_ASSIGN_OR_RETURN(auto consistency, catalog_->CheckConsistency());
   for (auto& c : consistency) problem("catalog", "catalog.db", c);
+  CUSTODIAN_ASSIGN_OR_RETURN(auto index_consistency, index_->CheckConsistency());
+  for (auto& c : index_consistency) problem("index", "catalog.db", c);
 
   CUSTODIAN_ASSIGN_OR_RETURN(auto segs, catalog_->Segments());
   std::map<uint64_t, store::SegmentState> seg_by_id;
@@ -60,25 +62,45 @@ Result<VerifyReport> ArchiveImpl::Verify(const std::function<void(uint64_t, uint
                                         " bytes hold no block the catalog knows (a block record missing from the catalog?)"
                                   : "block " + std::to_string(b.block_id) + " overlaps the previous block");
     next = b.loc.offset + b.loc.length;
-    std::vector<catalog::MessageRow> rows;
-    CUSTODIAN_RETURN_IF_ERROR(catalog_->ForEachMessageInBlock(b.block_id, [&](const catalog::MessageRow& m) {
-      rows.push_back(m);
+    if (b.kind == catalog::BlockKind::kRetired) {
+      // Nothing refers to it any more; its bytes are accounted for, its record must still be whole.
+      auto rec = segments_->Read(b.loc);
+      if (!rec.ok() || !store::BlockCrcMatches(*rec))
+        problem("block", where, "retired block " + std::to_string(b.block_id) + " is damaged");
       return Status::Ok();
-    }));
+    }
+    std::vector<catalog::MessageRow> rows;
+    if (b.kind == catalog::BlockKind::kMessages) {
+      CUSTODIAN_RETURN_IF_ERROR(catalog_->ForEachMessageInBlock(b.block_id, [&](const catalog::MessageRow& m) {
+        rows.push_back(m);
+        return Status::Ok();
+      }));
+    } else {
+      // A text block: its entries are the index's texts, identified by their own SHA-256.
+      CUSTODIAN_RETURN_IF_ERROR(index_->ForEachTextInBlock(b.block_id, [&](const index::TextRow& t) {
+        catalog::MessageRow r;
+        r.id = t.hash;
+        r.slot = t.slot;
+        r.size = t.size;
+        rows.push_back(r);
+        return Status::Ok();
+      }));
+    }
+    const char* what = b.kind == catalog::BlockKind::kMessages ? "message" : "search text";
     auto report_rows = [&](const std::string& detail) {
-      for (const auto& m : rows) problem("message", ToHex(m.id), detail);
+      for (const auto& m : rows) problem(what, ToHex(m.id), detail);
       if (rows.empty()) problem("block", where, detail);
     };
     auto rec = segments_->Read(b.loc);
     if (!rec.ok()) {
       report_rows("unreadable: " + rec.status().message());
-      done += rows.size();
+      if (b.kind == catalog::BlockKind::kMessages) done += rows.size();
       return Status::Ok();
     }
     auto decoded = store::DecodeBlock(*rec, keys_.BlockKey(b.seed));
     if (!decoded.ok()) {
       report_rows("block " + std::to_string(b.block_id) + " at " + where + ": " + decoded.status().message());
-      done += rows.size();
+      if (b.kind == catalog::BlockKind::kMessages) done += rows.size();
       return Status::Ok();
     }
     if (int64_t(decoded->block_id) != b.block_id)
@@ -89,27 +111,27 @@ Result<VerifyReport> ArchiveImpl::Verify(const std::function<void(uint64_t, uint
                                   std::to_string(b.count));
     std::vector<bool> claimed(decoded->ids.size(), false);
     for (const auto& m : rows) {
-      rep.messages_checked++;
+      if (b.kind == catalog::BlockKind::kMessages) rep.messages_checked++;
       if (m.slot >= decoded->ids.size()) {
-        problem("message", ToHex(m.id), "slot " + std::to_string(m.slot) + " is past the end of block " +
+        problem(what, ToHex(m.id), "slot " + std::to_string(m.slot) + " is past the end of block " +
                                             std::to_string(b.block_id));
         continue;
       }
       claimed[m.slot] = true;
       std::string_view data = decoded->message(m.slot);
       if (decoded->ids[m.slot] != m.id)
-        problem("message", ToHex(m.id), "block " + std::to_string(b.block_id) + " slot " + std::to_string(m.slot) +
+        problem(what, ToHex(m.id), "block " + std::to_string(b.block_id) + " slot " + std::to_string(m.slot) +
                                             " holds message " + ToHex(decoded->ids[m.slot]) + " instead");
       else if (ComputeSha256(data) != m.id)
-        problem("message", ToHex(m.id), "stored bytes do not match the message's SHA-256");
+        problem(what, ToHex(m.id), "stored bytes do not match their SHA-256");
       else if (data.size() != m.size)
-        problem("message", ToHex(m.id), "size in the catalog differs from the stored bytes");
+        problem(what, ToHex(m.id), "size in the catalog differs from the stored bytes");
     }
     for (size_t i = 0; i < claimed.size(); i++)
       if (!claimed[i])
-        problem("message", ToHex(decoded->ids[i]), "stored in block " + std::to_string(b.block_id) +
-                                                       " but missing from the catalog");
-    done += rows.size();
+        problem(what, ToHex(decoded->ids[i]), "stored in block " + std::to_string(b.block_id) +
+                                                  " but missing from the catalog");
+    if (b.kind == catalog::BlockKind::kMessages) done += rows.size();
     if (progress) progress(done, total);
     return Status::Ok();
   });

@@ -17,13 +17,15 @@ CREATE TABLE IF NOT EXISTS segments(seg_id INTEGER PRIMARY KEY, committed_length
 CREATE TABLE IF NOT EXISTS blocks(block_id INTEGER PRIMARY KEY, seg_id INTEGER NOT NULL,
                                   offset INTEGER NOT NULL, length INTEGER NOT NULL,
                                   count INTEGER NOT NULL, raw_bytes INTEGER NOT NULL,
-                                  key_seed BLOB);
+                                  key_seed BLOB, kind INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS messages(msg INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE,
                                     block_id INTEGER NOT NULL, slot INTEGER NOT NULL,
                                     size INTEGER NOT NULL, date INTEGER, from_addr TEXT,
                                     subject TEXT, message_id TEXT, in_reply_to TEXT,
-                                    problems TEXT, added INTEGER NOT NULL);
+                                    problems TEXT, added INTEGER NOT NULL,
+                                    attachments INTEGER NOT NULL DEFAULT 0, text_id INTEGER);
 CREATE INDEX IF NOT EXISTS messages_block ON messages(block_id, slot);
+CREATE INDEX IF NOT EXISTS messages_text ON messages(text_id);
 CREATE TABLE IF NOT EXISTS custodians(cust_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS folders(folder_id INTEGER PRIMARY KEY, cust_id INTEGER NOT NULL,
                                    path TEXT NOT NULL, UNIQUE(cust_id, path));
@@ -36,7 +38,7 @@ CREATE INDEX IF NOT EXISTS copies_folder ON copies(folder_id);
 
 constexpr const char* kMessageCols =
     "m.msg, m.sha256, m.block_id, m.slot, m.size, m.date, m.from_addr, m.subject, m.message_id, "
-    "m.in_reply_to, m.problems, m.added";
+    "m.in_reply_to, m.problems, m.added, m.attachments, m.text_id";
 
 Sha256 BlobToSha(std::string_view b) {
   Sha256 s{};
@@ -58,6 +60,8 @@ MessageRow ReadMessageRow(const Statement& s, int c) {
   m.in_reply_to = s.Text(c + 9);
   m.problems = s.Text(c + 10);
   m.added = s.Int(c + 11);
+  m.attachments = uint32_t(s.Int(c + 12));
+  if (!s.IsNull(c + 13)) m.text_id = s.Int(c + 13);
   return m;
 }
 
@@ -140,17 +144,18 @@ Status Catalog::Prepare() {
   CUSTODIAN_ASSIGN_OR_RETURN(find_msg_, db_.Prepare("SELECT msg FROM messages WHERE sha256 = ?"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       add_msg_, db_.Prepare("INSERT INTO messages(sha256, block_id, slot, size, date, from_addr, subject,"
-                            " message_id, in_reply_to, problems, added) VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
+                            " message_id, in_reply_to, problems, added, attachments, text_id)"
+                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       add_block_, db_.Prepare("INSERT INTO blocks(block_id, seg_id, offset, length, count, raw_bytes,"
-                              " key_seed) VALUES(?,?,?,?,?,?,?)"));
+                              " key_seed, kind) VALUES(?,?,?,?,?,?,?,?)"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       add_copy_, db_.Prepare("INSERT OR IGNORE INTO copies(msg, folder_id, flags, deleted, envelope,"
                              " added) VALUES(?,?,?,?,?,strftime('%s','now'))"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       get_msg_, db_.Prepare(std::string("SELECT ") + kMessageCols + " FROM messages m WHERE m.msg = ?"));
   CUSTODIAN_ASSIGN_OR_RETURN(
-      get_block_, db_.Prepare("SELECT block_id, seg_id, offset, length, count, raw_bytes, key_seed"
+      get_block_, db_.Prepare("SELECT block_id, seg_id, offset, length, count, raw_bytes, key_seed, kind"
                               " FROM blocks WHERE block_id = ?"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       set_segment_, db_.Prepare("INSERT INTO segments(seg_id, committed_length, sealed) VALUES(?,?,?)"
@@ -203,7 +208,8 @@ Status Catalog::AddBlock(const BlockRow& b) {
       .Bind(4, int64_t(b.loc.length))
       .Bind(5, int64_t(b.count))
       .Bind(6, int64_t(b.raw_bytes))
-      .BindBlob(7, b.seed.data(), b.seed.size());
+      .BindBlob(7, b.seed.data(), b.seed.size())
+      .Bind(8, int64_t(b.kind));
   return add_block_.Exec();
 }
 
@@ -215,6 +221,7 @@ static BlockRow ReadBlockRow(const Statement& s) {
   b.raw_bytes = uint64_t(s.Int(5));
   std::string_view seed = s.Blob(6);
   if (seed.size() == b.seed.size()) std::memcpy(b.seed.data(), seed.data(), seed.size());
+  b.kind = BlockKind(s.Int(7));
   return b;
 }
 
@@ -233,7 +240,7 @@ Result<BlockRow> Catalog::GetBlock(int64_t block_id) {
 
 Status Catalog::ForEachBlock(const std::function<Status(const BlockRow&)>& fn) {
   CUSTODIAN_ASSIGN_OR_RETURN(
-      auto s, db_.Prepare("SELECT block_id, seg_id, offset, length, count, raw_bytes, key_seed"
+      auto s, db_.Prepare("SELECT block_id, seg_id, offset, length, count, raw_bytes, key_seed, kind"
                           " FROM blocks ORDER BY seg_id, offset"));
   while (true) {
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -260,7 +267,8 @@ Result<int64_t> Catalog::AddMessage(const MessageRow& m) {
   if (m.date) add_msg_.Bind(5, *m.date); else add_msg_.BindNull(5);
   add_msg_.Bind(6, m.from).Bind(7, m.subject).Bind(8, m.message_id).Bind(9, m.in_reply_to);
   if (m.problems.empty()) add_msg_.BindNull(10); else add_msg_.Bind(10, m.problems);
-  add_msg_.Bind(11, m.added);
+  add_msg_.Bind(11, m.added).Bind(12, int64_t(m.attachments));
+  if (m.text_id) add_msg_.Bind(13, *m.text_id); else add_msg_.BindNull(13);
   CUSTODIAN_RETURN_IF_ERROR(add_msg_.Exec());
   return db_.LastInsertRowid();
 }
@@ -457,6 +465,46 @@ Result<CatalogStats> Catalog::Stats() {
   return st;
 }
 
+Result<std::vector<std::pair<std::string, uint64_t>>> Catalog::TableSizes() {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare("SELECT CASE WHEN name LIKE 'words%' THEN 'words' WHEN name LIKE 'names%' THEN 'names'"
+                          " ELSE name END AS n, SUM(pgsize)"
+                          " FROM dbstat GROUP BY n ORDER BY 2 DESC"));
+  std::vector<std::pair<std::string, uint64_t>> out;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.emplace_back(std::string(s.Text(0)), uint64_t(s.Int(1)));
+  }
+}
+
+Result<std::vector<MessageRow>> Catalog::MessagesWithoutText(size_t limit) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare(std::string("SELECT ") + kMessageCols +
+                                                 " FROM messages m WHERE m.text_id IS NULL"
+                                                 " ORDER BY m.block_id, m.slot LIMIT ?"));
+  s.Bind(1, int64_t(limit));
+  std::vector<MessageRow> out;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadMessageRow(s, 0));
+  }
+}
+
+Status Catalog::SetTextId(int64_t msg, int64_t text_id) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("UPDATE messages SET text_id = ? WHERE msg = ?"));
+  s.Bind(1, text_id).Bind(2, msg);
+  return s.Exec();
+}
+
+Status Catalog::ClearTextIds() { return db_.Exec("UPDATE messages SET text_id = NULL"); }
+
+Status Catalog::RetireBlocks(BlockKind kind) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("UPDATE blocks SET kind = ? WHERE kind = ?"));
+  s.Bind(1, int64_t(BlockKind::kRetired)).Bind(2, int64_t(kind));
+  return s.Exec();
+}
+
 Result<std::vector<std::string>> Catalog::CheckConsistency() {
   std::vector<std::string> out;
   CUSTODIAN_ASSIGN_OR_RETURN(auto qc, db_.Prepare("PRAGMA quick_check"));
@@ -474,6 +522,8 @@ Result<std::vector<std::string>> Catalog::CheckConsistency() {
        "message refers to a block the catalog does not have: "},
       {"SELECT lower(hex(m.sha256)) FROM messages m JOIN blocks b ON b.block_id = m.block_id"
        " WHERE m.slot >= b.count", "message slot is past the end of its block: "},
+      {"SELECT lower(hex(m.sha256)) FROM messages m JOIN blocks b ON b.block_id = m.block_id"
+       " WHERE b.kind != 0", "message refers to a block that holds no messages: "},
       {"SELECT block_id || '/' || slot FROM messages GROUP BY block_id, slot HAVING COUNT(*) > 1",
        "two messages claim the same block slot: "},
       {"SELECT k.msg FROM copies k WHERE k.msg NOT IN (SELECT msg FROM messages)",

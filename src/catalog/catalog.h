@@ -20,8 +20,17 @@
 
 namespace custodian::catalog {
 
+// What a block holds: original messages, or the decoded text the search index checks
+// substrings and regular expressions against.
+enum class BlockKind {
+  kMessages = 0,
+  kTexts = 1,
+  kRetired = 2,  // content no longer referenced (e.g. texts of a rebuilt index); bytes await compaction
+};
+
 struct BlockRow {
   int64_t block_id = 0;
+  BlockKind kind = BlockKind::kMessages;
   store::BlockLocation loc;
   uint32_t count = 0;
   uint64_t raw_bytes = 0;
@@ -38,6 +47,8 @@ struct MessageRow {
   std::string from, subject, message_id, in_reply_to;
   std::string problems;  // '\n'-separated parse problems, empty when clean
   int64_t added = 0;     // when it entered the archive (seconds since the epoch)
+  uint32_t attachments = 0;
+  std::optional<int64_t> text_id;  // its searchable text (index module); unset = not indexed
 };
 
 struct CopyRow {
@@ -106,8 +117,21 @@ class Catalog {
   Result<bool> CustodianExists(const std::string& name);
 
   Result<CatalogStats> Stats();
+  // Bytes used by each table or index of the database, by SQLite's own accounting (dbstat);
+  // FTS5's shadow tables are reported under their virtual table's name.
+  Result<std::vector<std::pair<std::string, uint64_t>>> TableSizes();
+
+  // For the search index: messages it does not cover yet (text_id unset), in storage order.
+  Result<std::vector<MessageRow>> MessagesWithoutText(size_t limit);
+  Status SetTextId(int64_t msg, int64_t text_id);
+  Status ClearTextIds();
+  Status RetireBlocks(BlockKind kind);
   // SQLite's own check plus cross-table invariants; one line per problem found.
   Result<std::vector<std::string>> CheckConsistency();
+  // The connection, for modules whose tables live in the same database and transactions
+  // (the search index). REQUIRES: used from the thread that uses this Catalog.
+  Database* db() { return &db_; }
+
   Result<std::string> GetMeta(const std::string& key);
   Status SetMeta(const std::string& key, const std::string& value);
 

@@ -27,6 +27,10 @@ Commands:
   export --format mbox|maildir|eml [--custodian C] [--folder F] [--deleted] DEST
                                     write messages out, folders as the custodian kept them
   verify                            re-read every stored message and check it against its digest
+  search QUERY [--limit N] [--offset N] [--sort date|relevance] [--count]
+                                    find messages: words, "phrases", from: to: subject: date:...,
+                                    text:"substring", re:/regex/i, AND OR NOT ( ) (docs/search.md)
+  reindex [--all]                   index messages the search index does not cover (--all: rebuild)
 
 Options:
   --json      machine-readable output (one JSON object, or one per line for listings)
@@ -45,7 +49,10 @@ const Command kCommands[] = {
     {"init", custodian::cli::CmdInit},     {"import", custodian::cli::CmdImport},
     {"show", custodian::cli::CmdShow},     {"ls", custodian::cli::CmdLs},
     {"stats", custodian::cli::CmdStats},   {"export", custodian::cli::CmdExport},
-    {"verify", custodian::cli::CmdVerify},
+    {"verify", custodian::cli::CmdVerify},  {"search", custodian::cli::CmdSearch},
+    {"reindex", custodian::cli::CmdReindex},
+    // Not in the help: the importer runs it on itself, see extract/extract.h.
+    {"__extract-text", custodian::cli::CmdExtractText},
 };
 
 }  // namespace

@@ -82,6 +82,26 @@ def main():
         v = run_json(a, "verify")
         expect(v["ok"] and v["messages_checked"] == 2, f"verify {v}")
         expect(b"custodian" in run(a, "--help").stdout, "help")
+
+        # Search: fields, attachment names, regexes, errors that point at the problem.
+        hits = run_json_lines(a, "search", "from:renee@example.org")
+        expect([h["id"] for h in hits] == [pid], f"search from: {hits}")
+        expect(hits[0]["subject"] == "Résumé attached" and hits[0]["copies"][0]["custodian"] == "renee", f"{hits}")
+        expect("«café»" in run_json_lines(a, "search", "cafe")[0]["snippet"], "snippet marks the hit")
+        expect([h["id"] for h in run_json_lines(a, "search", "filename:cv.pdf")] == [pid], "filename:")
+        expect(run(a, "search", "--count", "re:/bo+ld/i OR subject:resume").stdout == b"2\n", "count")
+        expect(run(a, "search", "--count", "is:deleted").stdout == b"1\n", "is:deleted")
+        p = run(a, "search", "from:(bob", check=False)
+        err = p.stderr.decode()
+        lines = err.splitlines()
+        expect(p.returncode == 2 and len(lines) == 4, f"query error: {err}")
+        expect(lines[1] == "from:(bob" and lines[2].strip() == "^" and "')'" in lines[3],
+               f"the query on its own line, a caret under it, then what is wrong: {lines}")
+        # A rebuilt index answers the same, and verify accounts for the retired text blocks.
+        before = run(a, "search", "--limit", "0", "*").stdout
+        run(a, "reindex", "--all")
+        expect(run(a, "search", "--limit", "0", "*").stdout == before, "reindex changed results")
+        expect(run_json(a, "verify")["ok"], "verify after reindex")
     done("cli basics")
 
 

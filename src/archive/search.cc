@@ -1,0 +1,219 @@
+// Search: the query tree is evaluated by the index (SQL over the catalog and the FTS5 word
+// index); substring and regex nodes are checked here against the stored decoded texts, on both
+// cores, block by block.
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <tuple>
+
+#include "archive/archive_impl.h"
+#include "query/query.h"
+#include "util/digest.h"
+#include "util/text.h"
+
+namespace custodian {
+namespace {
+
+constexpr size_t kSnippetContext = 70;
+
+// Lower-cases ASCII and folds Latin-1 accented letters (é -> e), as the word index does, keeping
+// for each folded byte the offset of the original character it came from.
+std::string Fold(std::string_view s, std::vector<size_t>* origin) {
+  static const char kLatin1[] = "aaaaaaaceeeeiiiidnooooo ouuuuytsaaaaaaaceeeeiiiidnooooo ouuuuyty";
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0xC3 && i + 1 < s.size()) {
+      auto d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0xBF) {
+        out += kLatin1[d - 0x80];
+        origin->push_back(i);
+        i += 2;
+        continue;
+      }
+    }
+    out += (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : char(c);
+    origin->push_back(i);
+    i++;
+  }
+  origin->push_back(s.size());
+  return out;
+}
+
+// Finds the first hit of a word-ish needle the way the word index would: case and accents aside.
+// Returns the offset and length in `hay`.
+std::pair<size_t, size_t> FindFolded(std::string_view hay, std::string_view needle) {
+  std::vector<size_t> origin, unused;
+  std::string h = Fold(hay, &origin), n = Fold(needle, &unused);
+  size_t p = n.empty() ? std::string::npos : h.find(n);
+  if (p == std::string::npos) return {std::string_view::npos, 0};
+  return {origin[p], origin[p + n.size()] - origin[p]};
+}
+
+void CollectTerms(const query::Node& n, std::vector<const query::Node*>* out) {
+  using K = query::Node::Kind;
+  if (n.kind == K::kNot) return;
+  if (n.kind == K::kWord || n.kind == K::kPhrase || n.kind == K::kPrefix || n.kind == K::kSubstring ||
+      n.kind == K::kRegex)
+    out->push_back(&n);
+  for (const auto& c : n.children) CollectTerms(*c, out);
+}
+
+// One line of context around the first hit of any term, hit marked with \x01 ... \x02.
+std::string MakeSnippet(std::string_view text, const std::vector<const query::Node*>& terms) {
+  size_t body = text.find("\n\n");
+  std::string_view scan = body == std::string_view::npos ? text : text.substr(body + 2);
+  size_t at = std::string_view::npos, len = 0;
+  for (const auto* t : terms) {
+    size_t p = std::string_view::npos, l = 0;
+    if (t->kind == query::Node::Kind::kRegex) {
+      RE2::Options o;
+      o.set_case_sensitive(!t->case_insensitive);
+      o.set_log_errors(false);
+      RE2 re(t->text, o);
+      re2::StringPiece m;
+      if (re.ok() && re.Match(re2::StringPiece(scan.data(), scan.size()), 0, scan.size(), RE2::UNANCHORED, &m, 1)) {
+        p = size_t(m.data() - scan.data());
+        l = m.size();
+      }
+    } else if (t->kind == query::Node::Kind::kSubstring) {
+      p = scan.find(t->text);
+      l = t->text.size();
+    } else {
+      // Words are stemmed by the index; the stem's first letters find most hits in the text.
+      std::string w = t->text.substr(0, std::max<size_t>(4, t->text.size() > 2 ? t->text.size() - 2 : t->text.size()));
+      if (t->kind == query::Node::Kind::kPhrase) w = t->text;
+      std::tie(p, l) = FindFolded(scan, w);
+    }
+    if (p < at) {
+      at = p;
+      len = l;
+    }
+  }
+  if (at == std::string_view::npos) {
+    at = 0;
+    len = 0;
+  }
+  size_t from = at > kSnippetContext ? at - kSnippetContext : 0;
+  size_t to = std::min(scan.size(), at + len + kSnippetContext);
+  // Start and end on character boundaries.
+  while (from > 0 && (static_cast<unsigned char>(scan[from]) & 0xC0) == 0x80) from--;
+  while (to < scan.size() && (static_cast<unsigned char>(scan[to]) & 0xC0) == 0x80) to++;
+  std::string out = from > 0 ? "…" : "";
+  auto flat = [&](std::string_view s) {
+    for (char c : s) {
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+      if (!(c == ' ' && !out.empty() && out.back() == ' ')) out += c;
+    }
+  };
+  flat(scan.substr(from, at - from));
+  if (len) {
+    out += '\x01';
+    flat(scan.substr(at, len));
+    out += '\x02';
+  }
+  flat(scan.substr(at + len, to - at - len));
+  if (to < scan.size()) out += "…";
+  return ToValidUtf8(out);
+}
+
+}  // namespace
+
+Result<std::string> ArchiveImpl::ReadText(const index::TextRow& row) {
+  CUSTODIAN_ASSIGN_OR_RETURN(const store::DecodedBlock* b, LoadBlock(row.block_id));
+  if (row.slot >= b->ids.size() || b->ids[row.slot] != row.hash)
+    return Status::Corruption("text " + std::to_string(row.text_id) + " is not where the index says");
+  return std::string(b->message(row.slot));
+}
+
+Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
+  std::unique_ptr<RE2> re;
+  if (node.kind == query::Node::Kind::kRegex) {
+    RE2::Options o;
+    o.set_case_sensitive(!node.case_insensitive);
+    o.set_log_errors(false);
+    o.set_max_mem(64 << 20);
+    re = std::make_unique<RE2>(node.text, o);
+    if (!re->ok()) return Status::InvalidArgument("invalid regular expression: " + re->error());
+  }
+  // Every text, grouped by the block that holds it.
+  std::map<int64_t, std::vector<index::TextRow>> by_block;
+  CUSTODIAN_RETURN_IF_ERROR(index_->ForEachText([&](const index::TextRow& r) {
+    by_block[r.block_id].push_back(r);
+    return Status::Ok();
+  }));
+  std::vector<std::pair<int64_t, std::vector<index::TextRow>>> work(by_block.begin(), by_block.end());
+  std::vector<catalog::BlockRow> blocks;
+  for (const auto& [id, rows] : work) {
+    CUSTODIAN_ASSIGN_OR_RETURN(catalog::BlockRow b, catalog_->GetBlock(id));
+    blocks.push_back(b);
+  }
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::vector<int64_t> matched;
+  Status failure;
+  auto worker = [&] {
+    std::vector<int64_t> mine;
+    for (size_t i; (i = next.fetch_add(1)) < work.size();) {
+      auto rec = segments_->Read(blocks[i].loc);
+      Result<store::DecodedBlock> decoded = rec.ok() ? store::DecodeBlock(*rec, keys_.BlockKey(blocks[i].seed))
+                                                     : Result<store::DecodedBlock>(rec.status());
+      if (!decoded.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        failure = Status::Corruption("text block " + std::to_string(blocks[i].block_id) + ": " +
+                                     decoded.status().message());
+        return;
+      }
+      for (const auto& r : work[i].second) {
+        if (r.slot >= decoded->ids.size()) continue;
+        std::string_view t = decoded->message(r.slot);
+        bool hit = re ? RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), *re)
+                      : t.find(node.text) != std::string_view::npos;
+        if (hit) mine.push_back(r.text_id);
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    matched.insert(matched.end(), mine.begin(), mine.end());
+  };
+  std::thread helper(worker);
+  worker();
+  helper.join();
+  CUSTODIAN_RETURN_IF_ERROR(failure);
+  std::sort(matched.begin(), matched.end());
+  return matched;
+}
+
+Result<SearchResult> ArchiveImpl::Search(const std::string& q, const SearchOptions& opts) {
+  CUSTODIAN_ASSIGN_OR_RETURN(query::NodePtr root, query::Parse(q));
+  SearchResult res;
+  CUSTODIAN_ASSIGN_OR_RETURN(res.unindexed, index_->UnindexedMessages());
+  auto matcher = [this](const query::Node& n) { return MatchTexts(n); };
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      std::vector<int64_t> msgs,
+      index_->Search(*root, matcher, opts.by_relevance ? index::SortOrder::kRelevance : index::SortOrder::kDateDescending,
+                     opts.offset, opts.count_only ? 1 : opts.limit, &res.total));
+  if (opts.count_only) return res;
+  std::vector<const query::Node*> terms;
+  CollectTerms(*root, &terms);
+  for (int64_t msg : msgs) {
+    CUSTODIAN_ASSIGN_OR_RETURN(catalog::MessageRow row, catalog_->GetMessage(msg));
+    SearchHit hit;
+    hit.message = ToInfo(row);
+    CUSTODIAN_ASSIGN_OR_RETURN(auto copies, catalog_->CopiesOf(msg));
+    for (const auto& c : copies) hit.message.copies.push_back({c.custodian, c.folder, c.flags, c.deleted});
+    if (opts.snippets && row.text_id) {
+      CUSTODIAN_ASSIGN_OR_RETURN(index::TextRow tr, index_->GetText(*row.text_id));
+      CUSTODIAN_ASSIGN_OR_RETURN(std::string text, ReadText(tr));
+      hit.snippet = MakeSnippet(text, terms);
+    }
+    res.hits.push_back(std::move(hit));
+  }
+  return res;
+}
+
+}  // namespace custodian

@@ -1,0 +1,393 @@
+#include "index/index.h"
+
+#include <cstring>
+
+#include "extract/extract.h"
+#include "util/text.h"
+
+namespace custodian::index {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS texts(text_id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,
+                                 block_id INTEGER NOT NULL, slot INTEGER NOT NULL,
+                                 size INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS texts_block ON texts(block_id, slot);
+CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
+    subject, body, attachment, content='', tokenize='porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5(
+    hfrom, hto, hcc, hbcc, filename, content='', tokenize='unicode61 remove_diacritics 2');
+)sql";
+
+const char* Column(query::Field f) {
+  switch (f) {
+    case query::Field::kAny: return nullptr;
+    case query::Field::kFrom: return "hfrom";
+    case query::Field::kTo: return "hto";
+    case query::Field::kCc: return "hcc";
+    case query::Field::kBcc: return "hbcc";
+    case query::Field::kSubject: return "subject";
+    case query::Field::kBody: return "body";
+    case query::Field::kAttachment: return "attachment";
+    case query::Field::kFilename: return "filename";
+  }
+  return nullptr;
+}
+
+std::string Quoted(std::string_view s) {
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+void AppendLine(std::string* out, const char* name, const std::string& value) {
+  if (value.empty()) return;
+  *out += name;
+  *out += value;
+  *out += '\n';
+}
+
+TextRow ReadTextRow(const catalog::Statement& s) {
+  TextRow r;
+  r.text_id = s.Int(0);
+  std::string_view h = s.Blob(1);
+  if (h.size() == r.hash.size()) std::memcpy(r.hash.data(), h.data(), h.size());
+  r.block_id = s.Int(2);
+  r.slot = uint32_t(s.Int(3));
+  r.size = uint64_t(s.Int(4));
+  return r;
+}
+
+// Prose is stemmed ("negotiated" finds "negotiation"); addresses, names and file names are not
+// (enron.announcement@ must not find enron.announcements@).
+enum class Table { kWords, kNames, kBoth };
+Table TableFor(query::Field f) {
+  switch (f) {
+    case query::Field::kAny: return Table::kBoth;
+    case query::Field::kSubject:
+    case query::Field::kBody:
+    case query::Field::kAttachment: return Table::kWords;
+    default: return Table::kNames;
+  }
+}
+
+bool IsWordNode(const query::Node& n) {
+  using K = query::Node::Kind;
+  return n.kind == K::kWord || n.kind == K::kPhrase || n.kind == K::kPrefix;
+}
+
+// The positive word nodes (not under a NOT), for ranking.
+void PositiveWords(const query::Node& n, std::vector<const query::Node*>* out) {
+  if (IsWordNode(n) && TableFor(n.field) != Table::kNames) out->push_back(&n);
+  if (n.kind == query::Node::Kind::kNot) return;
+  for (const auto& c : n.children) PositiveWords(*c, out);
+}
+
+}  // namespace
+
+std::string SearchDocument::Text() const {
+  std::string t;
+  t.reserve(from.size() + to.size() + cc.size() + bcc.size() + subject.size() + body.size() + attachment.size() + 64);
+  AppendLine(&t, "From: ", from);
+  AppendLine(&t, "To: ", to);
+  AppendLine(&t, "Cc: ", cc);
+  AppendLine(&t, "Bcc: ", bcc);
+  AppendLine(&t, "Subject: ", subject);
+  t += '\n';
+  t += body;
+  if (!attachment.empty()) {
+    if (!t.empty() && t.back() != '\n') t += '\n';
+    t += attachment;
+  }
+  return t;
+}
+
+SearchDocument MakeDocument(std::string_view raw, const mime::ParsedMessage& p, std::string* problems) {
+  SearchDocument d;
+  d.from = mime::FormatAddresses(p.from);
+  if (!p.sender.empty()) d.from += (d.from.empty() ? "" : ", ") + mime::FormatAddresses(p.sender);
+  d.to = mime::FormatAddresses(p.to);
+  d.cc = mime::FormatAddresses(p.cc);
+  d.bcc = mime::FormatAddresses(p.bcc);
+  d.subject = p.subject;
+  d.body = p.body_text;
+  for (const auto& a : p.attachments) {
+    if (a.filename.empty()) continue;
+    if (!d.filename.empty()) d.filename += '\n';
+    d.filename += a.filename;
+  }
+  if (p.attachments.empty()) return d;  // the walk below parses again: only when it can matter
+  extract::ExtractAttachments(raw, {}, {}, [&](const mime::Attachment& a, const extract::ExtractResult& x) {
+    if (!x.text.empty()) {
+      if (!d.attachment.empty()) d.attachment += '\n';
+      d.attachment += x.text;
+    }
+    if (!x.problem.empty()) {
+      if (!problems->empty()) *problems += '\n';
+      *problems += "attachment " + a.part + (a.filename.empty() ? "" : " (" + a.filename + ")") + ": " + x.problem;
+    }
+  });
+  return d;
+}
+
+std::string MatchExpression(const query::Node& n) {
+  std::string e;
+  if (const char* col = Column(n.field)) e = std::string(col) + " : ";
+  e += Quoted(n.text);
+  if (n.kind == query::Node::Kind::kPrefix) e += " *";
+  return e;
+}
+
+Result<std::unique_ptr<Index>> Index::Open(catalog::Database* db, bool read_only) {
+  std::unique_ptr<Index> ix(new Index(db));
+  if (!read_only) CUSTODIAN_RETURN_IF_ERROR(db->Exec(kSchema));
+  CUSTODIAN_RETURN_IF_ERROR(ix->Prepare());
+  return ix;
+}
+
+Status Index::Prepare() {
+  CUSTODIAN_ASSIGN_OR_RETURN(find_text_, db_->Prepare("SELECT text_id FROM texts WHERE hash = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(add_text_,
+                             db_->Prepare("INSERT INTO texts(hash, block_id, slot, size) VALUES(?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      add_words_, db_->Prepare("INSERT INTO words(rowid, subject, body, attachment) VALUES(?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      add_names_, db_->Prepare("INSERT INTO names(rowid, hfrom, hto, hcc, hbcc, filename) VALUES(?,?,?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      get_text_, db_->Prepare("SELECT text_id, hash, block_id, slot, size FROM texts WHERE text_id = ?"));
+  return Status::Ok();
+}
+
+Result<std::optional<int64_t>> Index::FindText(const Sha256& hash) {
+  find_text_.BindBlob(1, hash.data(), hash.size());
+  auto row = find_text_.Step();
+  if (!row.ok()) return row.status();
+  std::optional<int64_t> r;
+  if (*row) r = find_text_.Int(0);
+  find_text_.Reset();
+  return r;
+}
+
+Result<int64_t> Index::AddText(const SearchDocument& d, const Sha256& hash, int64_t block_id, uint32_t slot,
+                               uint64_t size) {
+  add_text_.BindBlob(1, hash.data(), hash.size()).Bind(2, block_id).Bind(3, int64_t(slot)).Bind(4, int64_t(size));
+  CUSTODIAN_RETURN_IF_ERROR(add_text_.Exec());
+  int64_t id = db_->LastInsertRowid();
+  add_words_.Bind(1, id).Bind(2, d.subject).Bind(3, d.body).Bind(4, d.attachment);
+  CUSTODIAN_RETURN_IF_ERROR(add_words_.Exec());
+  add_names_.Bind(1, id).Bind(2, d.from).Bind(3, d.to).Bind(4, d.cc).Bind(5, d.bcc).Bind(6, d.filename);
+  CUSTODIAN_RETURN_IF_ERROR(add_names_.Exec());
+  return id;
+}
+
+Status Index::Clear() {
+  CUSTODIAN_RETURN_IF_ERROR(db_->Exec("DELETE FROM texts"));
+  CUSTODIAN_RETURN_IF_ERROR(db_->Exec("INSERT INTO words(words) VALUES('delete-all')"));
+  return db_->Exec("INSERT INTO names(names) VALUES('delete-all')");
+}
+
+Result<TextRow> Index::GetText(int64_t text_id) {
+  get_text_.Bind(1, text_id);
+  auto row = get_text_.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    get_text_.Reset();
+    return Status::NotFound("text " + std::to_string(text_id));
+  }
+  TextRow r = ReadTextRow(get_text_);
+  get_text_.Reset();
+  return r;
+}
+
+Status Index::ForEachTextInBlock(int64_t block_id, const std::function<Status(const TextRow&)>& fn) {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("SELECT text_id, hash, block_id, slot, size FROM texts WHERE block_id = ? ORDER BY slot"));
+  s.Bind(1, block_id);
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    CUSTODIAN_RETURN_IF_ERROR(fn(ReadTextRow(s)));
+  }
+}
+
+Status Index::ForEachText(const std::function<Status(const TextRow&)>& fn) {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("SELECT text_id, hash, block_id, slot, size FROM texts ORDER BY block_id, slot"));
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    CUSTODIAN_RETURN_IF_ERROR(fn(ReadTextRow(s)));
+  }
+}
+
+Result<uint64_t> Index::UnindexedMessages() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT COUNT(*) FROM messages WHERE text_id IS NULL"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? uint64_t(s.Int(0)) : 0;
+}
+
+Result<std::vector<std::string>> Index::CheckConsistency() {
+  struct Check {
+    const char* sql;
+    const char* what;
+  };
+  const Check checks[] = {
+      {"SELECT lower(hex(sha256)) FROM messages WHERE text_id IS NOT NULL AND text_id NOT IN"
+       " (SELECT text_id FROM texts)", "message refers to a search text the index does not have: "},
+      {"SELECT t.text_id FROM texts t LEFT JOIN blocks b ON b.block_id = t.block_id"
+       " WHERE b.block_id IS NULL OR b.kind != 1", "search text is not in a text block: "},
+  };
+  std::vector<std::string> out;
+  for (const auto& c : checks) {
+    CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare(c.sql));
+    while (true) {
+      CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(c.what + std::string(s.Text(0)));
+    }
+  }
+  return out;
+}
+
+Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled* out) {
+  using K = query::Node::Kind;
+  auto param = [&](std::string v) {
+    out->params.push_back(std::move(v));
+    return "?" + std::to_string(out->params.size());
+  };
+  auto copies_where = [&](const std::string& cond) {
+    return "SELECT k.msg AS msg FROM copies k JOIN folders f ON f.folder_id = k.folder_id"
+           " JOIN custodians c ON c.cust_id = f.cust_id WHERE " + cond;
+  };
+  switch (n.kind) {
+    case K::kAll:
+      out->sql += "SELECT msg FROM messages";
+      return Status::Ok();
+    case K::kAnd:
+    case K::kOr: {
+      if (n.children.empty()) return Status::InvalidArgument("empty group");
+      for (size_t i = 0; i < n.children.size(); i++) {
+        if (i) out->sql += n.kind == K::kAnd ? " INTERSECT " : " UNION ";
+        out->sql += "SELECT msg FROM (";
+        CUSTODIAN_RETURN_IF_ERROR(Compile(*n.children[i], matcher, out));
+        out->sql += ")";
+      }
+      return Status::Ok();
+    }
+    case K::kNot:
+      if (n.children.size() != 1) return Status::InvalidArgument("NOT takes one operand");
+      out->sql += "SELECT msg FROM messages EXCEPT SELECT msg FROM (";
+      CUSTODIAN_RETURN_IF_ERROR(Compile(*n.children[0], matcher, out));
+      out->sql += ")";
+      return Status::Ok();
+    case K::kWord:
+    case K::kPhrase:
+    case K::kPrefix: {
+      Table t = TableFor(n.field);
+      std::string m = param(MatchExpression(n));
+      std::string in_words = "SELECT rowid FROM words WHERE words MATCH " + m;
+      std::string in_names = "SELECT rowid FROM names WHERE names MATCH " + m;
+      out->sql += "SELECT msg FROM messages WHERE text_id IN (" +
+                  (t == Table::kWords ? in_words : t == Table::kNames ? in_names : in_words + " UNION " + in_names) +
+                  ")";
+      return Status::Ok();
+    }
+    case K::kDate:
+    case K::kSize: {
+      const char* col = n.kind == K::kDate ? "date" : "size";
+      out->sql += std::string("SELECT msg FROM messages WHERE ") + col + " IS NOT NULL";
+      if (n.lo) out->sql += std::string(" AND ") + col + " >= " + std::to_string(*n.lo);
+      if (n.hi) out->sql += std::string(" AND ") + col + " <= " + std::to_string(*n.hi);
+      return Status::Ok();
+    }
+    case K::kHas:
+      if (n.text != "attachment") return Status::InvalidArgument("has:" + n.text + " is not supported");
+      out->sql += "SELECT msg FROM messages WHERE attachments > 0";
+      return Status::Ok();
+    case K::kIs:
+      if (n.text != "deleted") return Status::Unsupported("is:" + n.text + " is not available yet");
+      out->sql += copies_where("k.deleted = 1");
+      return Status::Ok();
+    case K::kCustodian:
+      out->sql += copies_where("c.name = " + param(n.text));
+      return Status::Ok();
+    case K::kFolder: {
+      std::string like;
+      for (char ch : n.text) {
+        if (ch == '%' || ch == '_' || ch == '\\') like += '\\';
+        like += ch;
+      }
+      out->sql += copies_where("(f.path = " + param(n.text) + " OR f.path LIKE " + param(like + "/%") + " ESCAPE '\\')");
+      return Status::Ok();
+    }
+    case K::kId: {
+      // Ids are stored as blobs; compare the hex form's prefix.
+      out->sql += "SELECT msg FROM messages WHERE substr(lower(hex(sha256)), 1, " + std::to_string(n.text.size()) +
+                  ") = " + param(ToLowerAscii(n.text));
+      return Status::Ok();
+    }
+    case K::kMsgid:
+      out->sql += "SELECT msg FROM messages WHERE message_id = " + param(n.text);
+      return Status::Ok();
+    case K::kThread:
+      return Status::Unsupported("thread: is not available yet (threading is being built)");
+    case K::kSubstring:
+    case K::kRegex: {
+      CUSTODIAN_ASSIGN_OR_RETURN(std::vector<int64_t> ids, matcher(n));
+      std::string json = "[";
+      for (size_t i = 0; i < ids.size(); i++) {
+        if (i) json += ',';
+        json += std::to_string(ids[i]);
+      }
+      json += "]";
+      out->sql += "SELECT msg FROM messages WHERE text_id IN (SELECT value FROM json_each(" + param(json) + "))";
+      return Status::Ok();
+    }
+  }
+  return Status::Internal("unknown query node");
+}
+
+Result<std::vector<int64_t>> Index::Search(const query::Node& root, const TextMatcher& matcher, SortOrder order,
+                                           size_t offset, size_t limit, uint64_t* total) {
+  Compiled c;
+  CUSTODIAN_RETURN_IF_ERROR(Compile(root, matcher, &c));
+  auto bind_all = [&](catalog::Statement& s) {
+    for (size_t i = 0; i < c.params.size(); i++) s.Bind(int(i + 1), c.params[i]);
+  };
+  if (total) {
+    CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT COUNT(*) FROM (" + c.sql + ")"));
+    bind_all(s);
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    *total = row ? uint64_t(s.Int(0)) : 0;
+  }
+  std::string window = " LIMIT " + (limit ? std::to_string(limit) : std::string("-1")) + " OFFSET " +
+                       std::to_string(offset);
+  std::string sql;
+  std::vector<const query::Node*> words;
+  if (order == SortOrder::kRelevance) PositiveWords(root, &words);
+  if (!words.empty()) {
+    std::string match;
+    for (const auto* w : words) match += (match.empty() ? "" : " OR ") + MatchExpression(*w);
+    c.params.push_back(match);
+    sql = "SELECT m.msg FROM messages m LEFT JOIN (SELECT rowid AS tid, bm25(words) AS score FROM words"
+          " WHERE words MATCH ?" + std::to_string(c.params.size()) + ") r ON r.tid = m.text_id"
+          " WHERE m.msg IN (" + c.sql + ") ORDER BY r.score IS NULL, r.score, m.date DESC, m.msg DESC" + window;
+  } else {
+    sql = "SELECT m.msg FROM messages m WHERE m.msg IN (" + c.sql +
+          ") ORDER BY m.date IS NULL, m.date DESC, m.msg DESC" + window;
+  }
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare(sql));
+  bind_all(s);
+  std::vector<int64_t> out;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.Int(0));
+  }
+  return out;
+}
+
+}  // namespace custodian::index

@@ -1,0 +1,97 @@
+// The search index: what a message contributes to search, and evaluation of query trees.
+//
+// Its tables live in the catalog database and are written in the same transactions as the
+// catalog rows, so the index always covers exactly the messages whose `text_id` is set:
+//   texts(text_id, hash, block_id, slot, size)  one row per distinct searchable text; the text
+//                                               itself is in an encrypted block of kind kTexts
+//   words                                       FTS5 over subject, body and attachment text,
+//                                               stemmed (porter); contentless, rowid = text_id
+//   names                                       FTS5 over from/to/cc/bcc and file names, not
+//                                               stemmed; contentless, rowid = text_id
+// Messages whose searchable text is identical (Enron keeps one mail in several folders, with
+// only X-Folder and Message-ID differing) share one text and one entry in the word index.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/sqlite.h"
+#include "custodian/status.h"
+#include "mime/message.h"
+#include "query/query.h"
+#include "util/digest.h"
+
+namespace custodian::index {
+
+// The searchable form of one message.
+struct SearchDocument {
+  std::string from, to, cc, bcc, subject, body, attachment, filename;
+
+  // The decoded text that substring and regular-expression search run over: "From: ...",
+  // "To: ...", "Cc: ...", "Bcc: ...", "Subject: ..." lines, a blank line, the body, then the
+  // attachments' text. Its SHA-256 identifies the text for deduplication.
+  std::string Text() const;
+};
+
+// What message `raw` (already parsed as `p`) contributes to search, including the text of its
+// attachments (src/extract). Extraction trouble is appended to *problems, one line each.
+SearchDocument MakeDocument(std::string_view raw, const mime::ParsedMessage& p, std::string* problems);
+
+struct TextRow {
+  int64_t text_id = 0;
+  Sha256 hash{};
+  int64_t block_id = 0;
+  uint32_t slot = 0;
+  uint64_t size = 0;
+};
+
+// Returns the ids of texts matching one kSubstring or kRegex node.
+using TextMatcher = std::function<Result<std::vector<int64_t>>(const query::Node& node)>;
+
+enum class SortOrder { kDateDescending, kRelevance };
+
+class Index {
+ public:
+  // Creates the index tables if missing (unless read_only). `db` must outlive the Index.
+  static Result<std::unique_ptr<Index>> Open(catalog::Database* db, bool read_only);
+
+  // Writing; in the caller's transaction.
+  Result<std::optional<int64_t>> FindText(const Sha256& hash);
+  Result<int64_t> AddText(const SearchDocument& doc, const Sha256& hash, int64_t block_id, uint32_t slot,
+                          uint64_t size);
+
+  // Forgets every text and empties the word index (for a rebuild); in the caller's transaction.
+  Status Clear();
+
+  Result<TextRow> GetText(int64_t text_id);
+  Status ForEachTextInBlock(int64_t block_id, const std::function<Status(const TextRow&)>& fn);
+  Status ForEachText(const std::function<Status(const TextRow&)>& fn);  // in storage order
+  Result<uint64_t> UnindexedMessages();
+  // Cross-table invariants of the index; one line per problem found.
+  Result<std::vector<std::string>> CheckConsistency();
+
+  // Message row ids matching the tree, sorted, then the window [offset, offset+limit) (limit 0 =
+  // all). `total` receives the number of matches before the window.
+  Result<std::vector<int64_t>> Search(const query::Node& root, const TextMatcher& matcher, SortOrder order,
+                                      size_t offset, size_t limit, uint64_t* total);
+
+ private:
+  explicit Index(catalog::Database* db) : db_(db) {}
+  Status Prepare();
+  struct Compiled {
+    std::string sql;  // a SELECT of message row ids ("msg")
+    std::vector<std::string> params;
+  };
+  Status Compile(const query::Node& n, const TextMatcher& matcher, Compiled* out);
+  catalog::Database* db_;
+  catalog::Statement find_text_, add_text_, add_words_, add_names_, get_text_;
+};
+
+// The FTS5 MATCH expression for one word/phrase/prefix node.
+std::string MatchExpression(const query::Node& n);
+
+}  // namespace custodian::index

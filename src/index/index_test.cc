@@ -1,0 +1,132 @@
+#include "index/index.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "catalog/catalog.h"
+
+namespace custodian::index {
+namespace {
+
+class IndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/custodian-index-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto c = catalog::Catalog::Open(dir_ + "/catalog.db", false, catalog::CatalogKey{4});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cat_ = std::move(*c);
+    auto ix = Index::Open(cat_->db(), false);
+    ASSERT_TRUE(ix.ok()) << ix.status().ToString();
+    index_ = std::move(*ix);
+    // The texts below claim block 1: it must exist, as a text block, for the index to be consistent.
+    catalog::BlockRow b;
+    b.block_id = 1;
+    b.kind = catalog::BlockKind::kTexts;
+    ASSERT_TRUE(cat_->AddBlock(b).ok());
+  }
+  void TearDown() override {
+    index_.reset();
+    cat_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // Adds a message whose searchable document is `d`; returns its row id.
+  int64_t Add(const SearchDocument& d, std::optional<int64_t> date = std::nullopt) {
+    std::string text = d.Text();
+    Sha256 h = ComputeSha256(text);
+    auto known = index_->FindText(h);
+    EXPECT_TRUE(known.ok());
+    int64_t tid = known->has_value() ? **known : *index_->AddText(d, h, 1, slot_++, text.size());
+    catalog::MessageRow m;
+    m.id = ComputeSha256(text + std::to_string(n_++));
+    m.date = date;
+    m.text_id = tid;
+    return *cat_->AddMessage(m);
+  }
+  std::vector<int64_t> Find(const std::string& q) {
+    auto root = query::Parse(q);
+    EXPECT_TRUE(root.ok()) << q << ": " << root.status().ToString();
+    uint64_t total = 0;
+    auto r = index_->Search(**root, [](const query::Node&) { return Result<std::vector<int64_t>>(std::vector<int64_t>{}); },
+                            SortOrder::kDateDescending, 0, 0, &total);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    EXPECT_EQ(total, r->size());
+    std::vector<int64_t> v = *r;
+    std::sort(v.begin(), v.end());
+    return v;
+  }
+  std::string dir_;
+  std::unique_ptr<catalog::Catalog> cat_;
+  std::unique_ptr<Index> index_;
+  uint32_t slot_ = 0;
+  int n_ = 0;
+};
+
+TEST_F(IndexTest, ProseIsStemmedAddressesAreNot) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  SearchDocument a;
+  a.from = "enron.announcements@enron.com";
+  a.subject = "Negotiations";
+  a.body = "We negotiated the contract.";
+  SearchDocument b;
+  b.from = "enron.announcement@enron.com";
+  b.body = "Café owners, résumé attached.";
+  int64_t ma = Add(a), mb = Add(b);
+  ASSERT_TRUE(cat_->Commit().ok());
+  EXPECT_EQ(Find("from:enron.announcements@enron.com"), std::vector<int64_t>{ma});
+  EXPECT_EQ(Find("from:enron.announcement@enron.com"), std::vector<int64_t>{mb});
+  EXPECT_EQ(Find("negotiation"), std::vector<int64_t>{ma});       // stemmed: negotiated
+  EXPECT_EQ(Find("subject:negotiate"), std::vector<int64_t>{ma});
+  EXPECT_EQ(Find("body:negotiations"), std::vector<int64_t>{ma});
+  EXPECT_TRUE(Find("from:negotiated").empty());                   // fields stay apart
+  EXPECT_EQ(Find("cafe resume"), std::vector<int64_t>{mb});       // accents folded
+  EXPECT_EQ(Find("announcement*"), (std::vector<int64_t>{ma, mb}));
+  EXPECT_EQ(Find("*"), (std::vector<int64_t>{ma, mb}));
+  EXPECT_EQ(Find("contract OR cafe"), (std::vector<int64_t>{ma, mb}));
+  EXPECT_EQ(Find("* -contract"), std::vector<int64_t>{mb});
+  EXPECT_EQ(Find("\"the contract\""), std::vector<int64_t>{ma});
+  EXPECT_TRUE(Find("\"contract the\"").empty());
+}
+
+TEST_F(IndexTest, IdenticalTextsAreStoredOnceAndCoverageIsCounted) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  SearchDocument d;
+  d.subject = "same";
+  d.body = "identical text kept in two folders";
+  int64_t m1 = Add(d, 100), m2 = Add(d, 200);
+  catalog::MessageRow unindexed;
+  unindexed.id = ComputeSha256("never indexed");
+  ASSERT_TRUE(cat_->AddMessage(unindexed).ok());
+  ASSERT_TRUE(cat_->Commit().ok());
+  size_t texts = 0;
+  ASSERT_TRUE(index_->ForEachText([&](const TextRow&) {
+    texts++;
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(texts, 1u);
+  EXPECT_EQ(Find("folders"), (std::vector<int64_t>{m1, m2}));
+  EXPECT_EQ(*index_->UnindexedMessages(), 1u);
+  EXPECT_EQ(Find("date:1970-01-01"), (std::vector<int64_t>{m1, m2}));
+  EXPECT_TRUE(index_->CheckConsistency()->empty());
+  // A message pointing at a text the index does not have is reported.
+  ASSERT_TRUE(cat_->SetTextId(m2, 999).ok());
+  ASSERT_EQ(index_->CheckConsistency()->size(), 1u);
+}
+
+TEST(MatchExpressionTest, QuotesAndColumns) {
+  query::Node n;
+  n.kind = query::Node::Kind::kWord;
+  n.field = query::Field::kFrom;
+  n.text = "say \"hi\"";
+  EXPECT_EQ(MatchExpression(n), "hfrom : \"say \"\"hi\"\"\"");
+  n.kind = query::Node::Kind::kPrefix;
+  n.field = query::Field::kAny;
+  n.text = "neg";
+  EXPECT_EQ(MatchExpression(n), "\"neg\" *");
+}
+
+}  // namespace
+}  // namespace custodian::index
