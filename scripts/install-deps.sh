@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build ccache pkg-config make python3
-            libgmime-3.0-dev libsqlite3-dev libzstd-dev libsodium-dev libre2-dev libgtest-dev libgmock-dev
+            libgmime-3.0-dev libsqlite3-dev libzstd-dev libsodium-dev libssl-dev libre2-dev libgtest-dev libgmock-dev
             libpoppler-cpp-dev libzip-dev)
 demo_pkgs=(npm)
 bench_pkgs=(notmuch maildir-utils ripgrep time)
