@@ -194,13 +194,18 @@ Result<SearchResult> ArchiveImpl::Search(const std::string& q, const SearchOptio
   CUSTODIAN_ASSIGN_OR_RETURN(res.unindexed, index_->UnindexedMessages());
   auto matcher = [this](const query::Node& n) { return MatchTexts(n); };
   CUSTODIAN_ASSIGN_OR_RETURN(
-      std::vector<int64_t> msgs,
+      std::vector<index::Index::Match> matches,
       index_->Search(*root, matcher, opts.by_relevance ? index::SortOrder::kRelevance : index::SortOrder::kDateDescending,
                      opts.offset, opts.count_only ? 1 : opts.limit, &res.total));
   if (opts.count_only) return res;
+  if (opts.ids_only) {
+    for (const auto& m : matches) res.hits.emplace_back().message.id = ToHex(m.id);
+    return res;
+  }
   std::vector<const query::Node*> terms;
   CollectTerms(*root, &terms);
-  for (int64_t msg : msgs) {
+  for (const auto& match : matches) {
+    int64_t msg = match.msg;
     CUSTODIAN_ASSIGN_OR_RETURN(catalog::MessageRow row, catalog_->GetMessage(msg));
     SearchHit hit;
     hit.message = ToInfo(row);

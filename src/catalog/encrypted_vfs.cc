@@ -9,6 +9,7 @@
 #include <new>
 #include <vector>
 
+#include "util/aead.h"
 #include "util/digest.h"
 
 namespace custodian::catalog {
@@ -48,9 +49,7 @@ bool SealPage(uint8_t* page, int from, const CatalogKey& key) {
   uint8_t* nonce = page + kSealedEnd;
   uint8_t* tag = nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
   randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(page + from, tag, nullptr, page + from,
-                                                      size_t(kSealedEnd - from), nullptr, 0, nullptr,
-                                                      nonce, key.data());
+  AeadSeal(page + from, size_t(kSealedEnd - from), nullptr, 0, nonce, key.data(), tag);
   return true;
 }
 
@@ -58,10 +57,7 @@ bool SealPage(uint8_t* page, int from, const CatalogKey& key) {
 bool OpenPage(uint8_t* page, int from, const CatalogKey& key) {
   uint8_t* nonce = page + kSealedEnd;
   uint8_t* tag = nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(page + from, nullptr, page + from,
-                                                          size_t(kSealedEnd - from), tag, nullptr, 0,
-                                                          nonce, key.data()) != 0)
-    return false;
+  if (!AeadOpen(page + from, size_t(kSealedEnd - from), nullptr, 0, nonce, key.data(), tag)) return false;
   std::memset(page + kSealedEnd, 0, kReservedBytes);
   return true;
 }

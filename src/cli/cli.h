@@ -72,7 +72,6 @@ int CmdLs(const Context& ctx);
 int CmdStats(const Context& ctx);
 int CmdExport(const Context& ctx);
 int CmdVerify(const Context& ctx);
-int CmdExtractText(const Context& ctx);  // hidden: the out-of-process extractor
 int CmdSearch(const Context& ctx);
 int CmdReindex(const Context& ctx);
 

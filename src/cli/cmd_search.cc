@@ -37,7 +37,7 @@ std::string Places(const MessageInfo& m) {
 }  // namespace
 
 int CmdSearch(const Context& ctx) {
-  auto args = Args::Parse(ctx.argv, {"--limit", "--offset", "--sort"}, {"--count"});
+  auto args = Args::Parse(ctx.argv, {"--limit", "--offset", "--sort"}, {"--count", "--ids"});
   if (!args.ok()) return Usage(args.status().message());
   if (args->positional().empty()) return Usage("search needs a QUERY (see docs/search.md; `*` matches everything)");
   std::string q;
@@ -59,6 +59,9 @@ int CmdSearch(const Context& ctx) {
   if (sort != "date" && sort != "relevance") return Usage("--sort is date or relevance");
   opts.by_relevance = sort == "relevance";
   opts.count_only = args->Has("--count");
+  bool ids_only = args->Has("--ids");  // one id per line, like `notmuch search --output=messages`
+  opts.snippets = !ids_only;
+  opts.ids_only = ids_only;
 
   auto archive = OpenArchive(ctx, Archive::Mode::kReadOnly);
   if (!archive.ok()) return Fail(archive.status());
@@ -76,6 +79,10 @@ int CmdSearch(const Context& ctx) {
                  FormatCount(res->unindexed).c_str());
   if (opts.count_only) {
     std::printf("%llu\n", static_cast<unsigned long long>(res->total));
+    return kExitOk;
+  }
+  if (ids_only) {
+    for (const auto& h : res->hits) std::printf("%s\n", h.message.id.c_str());
     return kExitOk;
   }
   bool tty = ::isatty(1);

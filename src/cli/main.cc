@@ -27,7 +27,7 @@ Commands:
   export --format mbox|maildir|eml [--custodian C] [--folder F] [--deleted] DEST
                                     write messages out, folders as the custodian kept them
   verify                            re-read every stored message and check it against its digest
-  search QUERY [--limit N] [--offset N] [--sort date|relevance] [--count]
+  search QUERY [--limit N] [--offset N] [--sort date|relevance] [--count | --ids]
                                     find messages: words, "phrases", from: to: subject: date:...,
                                     text:"substring", re:/regex/i, AND OR NOT ( ) (docs/search.md)
   reindex [--all]                   index messages the search index does not cover (--all: rebuild)
@@ -51,8 +51,6 @@ const Command kCommands[] = {
     {"stats", custodian::cli::CmdStats},   {"export", custodian::cli::CmdExport},
     {"verify", custodian::cli::CmdVerify},  {"search", custodian::cli::CmdSearch},
     {"reindex", custodian::cli::CmdReindex},
-    // Not in the help: the importer runs it on itself, see extract/extract.h.
-    {"__extract-text", custodian::cli::CmdExtractText},
 };
 
 }  // namespace

@@ -2,13 +2,13 @@
 // text and embedded messages. Extraction never fails and never throws: a hostile or broken
 // attachment yields a `problem` (and possibly partial text) to record on the message.
 //
-// PDF parsing runs out of process: the calling binary re-executes itself (/proc/self/exe, or
-// the path given to SetExtractorExecutable) as `EXE __extract-text pdf MAX_OUTPUT_BYTES` under
-// CPU and address-space rlimits and a wall-clock deadline, so a hostile PDF can neither stall
-// nor crash the import. Any binary that calls ExtractText must therefore dispatch
-// `__extract-text` to RunExtractTextCommand (the custodian CLI does; so does the test helper
-// src/extract/extract_helper.cc). The child only reads stdin and writes stdout: it never opens
-// the archive and holds no keys.
+// PDF parsing runs out of process: the program custodian-extract (installed beside the calling
+// binary, or the path given to SetExtractorExecutable) runs as `EXE __extract-text pdf
+// MAX_OUTPUT_BYTES` under CPU and address-space rlimits and a wall-clock deadline, so a hostile
+// PDF can neither stall nor crash the import. It is the only program that links the PDF
+// library (RunExtractTextCommand, in custodian_extract_command; the test helper
+// src/extract/extract_helper.cc links it too). The child only reads stdin and writes stdout: it
+// never opens the archive and holds no keys.
 //
 // Thread-safety: ExtractText may be called concurrently; call SetExtractorExecutable first.
 #pragma once
@@ -52,7 +52,8 @@ void ExtractAttachments(
     std::string_view raw, const mime::Limits& mime_limits, const ExtractLimits& limits,
     const std::function<void(const mime::Attachment&, const ExtractResult&)>& fn);
 
-// The executable run for out-of-process extraction; default "/proc/self/exe".
+// The executable run for out-of-process extraction; default: custodian-extract in the running
+// program's directory.
 void SetExtractorExecutable(std::string path);
 
 // The `__extract-text METHOD [MAX_OUTPUT_BYTES]` entry point: extracts stdin with `METHOD`

@@ -37,8 +37,15 @@ constexpr size_t kMaxStderrBytes = 4096;  // the child's problem line; the rest 
 constexpr int kExecFailed = 127;
 
 std::mutex executable_mu;
+// custodian-extract beside the running program (build/ or the install directory).
 std::string& ExecutablePath() {
-  static std::string path = "/proc/self/exe";
+  static std::string path = [] {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = n > 0 ? std::string(self, size_t(n)) : std::string(".");
+    dir = dir.substr(0, dir.rfind('/') + 1);
+    return dir + "custodian-extract";
+  }();
   return path;
 }
 

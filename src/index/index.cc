@@ -350,14 +350,15 @@ Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled
   return Status::Internal("unknown query node");
 }
 
-Result<std::vector<int64_t>> Index::Search(const query::Node& root, const TextMatcher& matcher, SortOrder order,
-                                           size_t offset, size_t limit, uint64_t* total) {
+Result<std::vector<Index::Match>> Index::Search(const query::Node& root, const TextMatcher& matcher, SortOrder order,
+                                                size_t offset, size_t limit, uint64_t* total) {
   Compiled c;
   CUSTODIAN_RETURN_IF_ERROR(Compile(root, matcher, &c));
   auto bind_all = [&](catalog::Statement& s) {
     for (size_t i = 0; i < c.params.size(); i++) s.Bind(int(i + 1), c.params[i]);
   };
-  if (total) {
+  bool whole = limit == 0 && offset == 0;  // the result itself is the count
+  if (total && !whole) {
     CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT COUNT(*) FROM (" + c.sql + ")"));
     bind_all(s);
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -372,21 +373,25 @@ Result<std::vector<int64_t>> Index::Search(const query::Node& root, const TextMa
     std::string match;
     for (const auto* w : words) match += (match.empty() ? "" : " OR ") + MatchExpression(*w);
     c.params.push_back(match);
-    sql = "SELECT m.msg FROM messages m LEFT JOIN (SELECT rowid AS tid, bm25(words) AS score FROM words"
+    sql = "SELECT m.msg, m.sha256 FROM messages m LEFT JOIN (SELECT rowid AS tid, bm25(words) AS score FROM words"
           " WHERE words MATCH ?" + std::to_string(c.params.size()) + ") r ON r.tid = m.text_id"
           " WHERE m.msg IN (" + c.sql + ") ORDER BY r.score IS NULL, r.score, m.date DESC, m.msg DESC" + window;
   } else {
-    sql = "SELECT m.msg FROM messages m WHERE m.msg IN (" + c.sql +
+    sql = "SELECT m.msg, m.sha256 FROM messages m WHERE m.msg IN (" + c.sql +
           ") ORDER BY m.date IS NULL, m.date DESC, m.msg DESC" + window;
   }
   CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare(sql));
   bind_all(s);
-  std::vector<int64_t> out;
+  std::vector<Match> out;
   while (true) {
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back(s.Int(0));
+    Match m{s.Int(0), {}};
+    std::string_view id = s.Blob(1);
+    if (id.size() == m.id.size()) std::memcpy(m.id.data(), id.data(), id.size());
+    out.push_back(m);
   }
+  if (total && whole) *total = out.size();
   return out;
 }
 

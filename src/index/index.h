@@ -74,10 +74,14 @@ class Index {
   // Cross-table invariants of the index; one line per problem found.
   Result<std::vector<std::string>> CheckConsistency();
 
-  // Message row ids matching the tree, sorted, then the window [offset, offset+limit) (limit 0 =
-  // all). `total` receives the number of matches before the window.
-  Result<std::vector<int64_t>> Search(const query::Node& root, const TextMatcher& matcher, SortOrder order,
-                                      size_t offset, size_t limit, uint64_t* total);
+  struct Match {
+    int64_t msg;  // catalog row id
+    Sha256 id;    // the message's SHA-256
+  };
+  // Messages matching the tree, sorted, then the window [offset, offset+limit) (limit 0 = all).
+  // `total` receives the number of matches before the window.
+  Result<std::vector<Match>> Search(const query::Node& root, const TextMatcher& matcher, SortOrder order,
+                                    size_t offset, size_t limit, uint64_t* total);
 
  private:
   explicit Index(catalog::Database* db) : db_(db) {}

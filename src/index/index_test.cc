@@ -54,7 +54,8 @@ class IndexTest : public ::testing::Test {
                             SortOrder::kDateDescending, 0, 0, &total);
     EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
     EXPECT_EQ(total, r->size());
-    std::vector<int64_t> v = *r;
+    std::vector<int64_t> v;
+    for (const auto& m : *r) v.push_back(m.msg);
     std::sort(v.begin(), v.end());
     return v;
   }

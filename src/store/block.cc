@@ -1,5 +1,7 @@
 #include "store/block.h"
 
+#include "util/aead.h"
+
 #include <sodium.h>
 #include <zstd.h>
 
@@ -69,11 +71,9 @@ std::string EncodeBlock(uint64_t block_id, const std::vector<BlockEntry>& entrie
   Put32(&rec, 0);  // CRC placeholder
   size_t payload_at = rec.size();
   rec.resize(payload_at + clen + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  unsigned long long outlen = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(
-      reinterpret_cast<unsigned char*>(rec.data() + payload_at), &outlen,
-      reinterpret_cast<const unsigned char*>(compressed.data()), clen,
-      reinterpret_cast<const unsigned char*>(rec.data()), kAdBytes, nullptr, nonce, key.data());
+  auto* payload = reinterpret_cast<uint8_t*>(rec.data() + payload_at);
+  std::memcpy(payload, compressed.data(), clen);
+  AeadSeal(payload, clen, reinterpret_cast<const uint8_t*>(rec.data()), kAdBytes, nonce, key.data(), payload + clen);
   uint32_t crc = RecordCrc(std::string_view(rec).substr(0, kCrcOffset),
                            std::string_view(rec).substr(payload_at));
   for (int i = 0; i < 4; i++) rec[kCrcOffset + i] = char(crc >> (8 * i));
@@ -107,12 +107,10 @@ Result<DecodedBlock> DecodeBlock(std::string_view record, const Key& key) {
   if (record.size() != kBlockHeaderSize + h.payload_length)
     return Status::Corruption("block record length does not match its header");
   if (!BlockCrcMatches(record)) return Status::Corruption("block checksum mismatch");
-  std::string compressed(h.payload_length - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
-  unsigned long long clen = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(compressed.data()), &clen, nullptr,
-          reinterpret_cast<const unsigned char*>(record.data() + kBlockHeaderSize), h.payload_length,
-          reinterpret_cast<const unsigned char*>(record.data()), kAdBytes, h.nonce, key.data()) != 0)
+  size_t clen = h.payload_length - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  std::string compressed(record.substr(kBlockHeaderSize, clen));
+  if (!AeadOpen(reinterpret_cast<uint8_t*>(compressed.data()), clen, reinterpret_cast<const uint8_t*>(record.data()),
+                kAdBytes, h.nonce, key.data(), reinterpret_cast<const uint8_t*>(record.data()) + kBlockHeaderSize + clen))
     return Status::Corruption("block " + std::to_string(h.block_id) +
                               " fails authentication (wrong key or altered content)");
   unsigned long long raw = ZSTD_getFrameContentSize(compressed.data(), clen);
