@@ -115,6 +115,7 @@ struct SearchOptions {
   bool by_relevance = false;  // BM25 over the query's words; otherwise newest first
   bool count_only = false;
   bool snippets = true;
+  bool ids_only = false;  // hits carry only message.id (fast: no catalog reads per hit)
 };
 
 struct SearchHit {
