@@ -25,6 +25,7 @@ demo: build
 bench: build
 	@scripts/install-deps.sh bench
 	@bench/run.sh
+	@bench/search.sh
 
 # Short libFuzzer runs of every fuzz target (clang). FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60

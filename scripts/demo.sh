@@ -44,6 +44,13 @@ echo
 $bin --archive "$archive" show --text "${id:0:12}" | head -20
 
 echo
+echo "== Search: words, fields and dates (docs/search.md)"
+$bin --archive "$archive" search --limit 3 'subject:linux date:2002-08-01..2002-08-31'
+echo
+echo "== Search: a regular expression over the decoded text (US phone numbers), counted"
+$bin --archive "$archive" search --count 're:/\(?[0-9]{3}\)?[ -][0-9]{3}-[0-9]{4}/'
+
+echo
 echo "== Verifying every stored message against its SHA-256"
 $bin --archive "$archive" verify
 

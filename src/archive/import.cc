@@ -47,13 +47,6 @@ struct Batch {
   uint64_t bytes = 0;
 };
 
-struct SeqHash {
-  size_t operator()(const Sha256& s) const {
-    size_t h;
-    std::memcpy(&h, s.data(), sizeof h);
-    return h;
-  }
-};
 
 // One source per PATH, opened lazily, read in order.
 class SourceQueue {
@@ -285,7 +278,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
     CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
     auto write_batch = [&]() -> Status {
       // Messages new to the archive, in order, deduplicated within the batch.
-      std::unordered_set<Sha256, SeqHash> in_batch;
+      std::unordered_set<Sha256, Sha256Hash> in_batch;
       std::vector<Item*> fresh;
       for (auto& it : batch.items) {
         if (it.known || !in_batch.insert(it.id).second) continue;
@@ -303,7 +296,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
                                                fresh[i]->row.added = ::time(nullptr);
                                              }));
       // Their searchable texts, each distinct text once, into text blocks and the word index.
-      std::unordered_map<Sha256, int64_t, SeqHash> text_ids;
+      std::unordered_map<Sha256, int64_t, Sha256Hash> text_ids;
       std::vector<Item*> fresh_texts;
       for (Item* it : fresh) {
         if (text_ids.count(it->text_hash)) continue;
@@ -331,7 +324,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
       for (Item* it : fresh) it->row.text_id = text_ids[it->text_hash];
       CUSTODIAN_ASSIGN_OR_RETURN(auto seg_states, segments_->Sync());
       for (const auto& s : seg_states) CUSTODIAN_RETURN_IF_ERROR(catalog_->SetSegment(s));
-      std::unordered_map<Sha256, int64_t, SeqHash> rows;
+      std::unordered_map<Sha256, int64_t, Sha256Hash> rows;
       for (Item* it : fresh) {
         CUSTODIAN_ASSIGN_OR_RETURN(int64_t msg, catalog_->AddMessage(it->row));
         rows[it->id] = msg;

@@ -22,13 +22,6 @@ struct Pending {
   Sha256 hash{};
 };
 
-struct ShaHash {
-  size_t operator()(const Sha256& s) const {
-    size_t h;
-    std::memcpy(&h, s.data(), sizeof h);
-    return h;
-  }
-};
 }  // namespace
 
 Result<uint64_t> ArchiveImpl::Reindex(bool all, const std::function<void(uint64_t, uint64_t)>& progress) {
@@ -73,7 +66,7 @@ Result<uint64_t> ArchiveImpl::Reindex(bool all, const std::function<void(uint64_
 
     CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
     auto write = [&]() -> Status {
-      std::unordered_map<Sha256, int64_t, ShaHash> ids;
+      std::unordered_map<Sha256, int64_t, Sha256Hash> ids;
       std::vector<Pending*> fresh;
       for (auto& p : batch) {
         if (ids.count(p.hash)) continue;

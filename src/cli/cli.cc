@@ -73,23 +73,17 @@ Result<std::unique_ptr<Archive>> OpenArchive(const Context& ctx, Archive::Mode m
   return Archive::Open(ctx.archive_dir, mode);
 }
 
-std::string FormatDateIso(int64_t epoch) {
+static std::string FormatDate(int64_t epoch, const char* format) {
   time_t t = time_t(epoch);
   struct tm tm;
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
 
-std::string FormatDateShort(int64_t epoch) {
-  time_t t = time_t(epoch);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
-}
+std::string FormatDateIso(int64_t epoch) { return FormatDate(epoch, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string FormatDateShort(int64_t epoch) { return FormatDate(epoch, "%Y-%m-%d %H:%M"); }
 
 std::string FormatCount(uint64_t n) {
   std::string s = std::to_string(n);

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,15 @@
 namespace custodian {
 
 using Sha256 = std::array<uint8_t, 32>;
+
+// For unordered containers keyed by digests: the first bytes are already uniformly random.
+struct Sha256Hash {
+  size_t operator()(const Sha256& s) const {
+    size_t h;
+    std::memcpy(&h, s.data(), sizeof h);
+    return h;
+  }
+};
 
 Sha256 ComputeSha256(std::string_view data);
 std::string ToHex(const uint8_t* data, size_t n);
