@@ -62,6 +62,7 @@ struct MessageInfo {
 struct ListFilter {
   std::optional<std::string> custodian, folder;  // folder includes its subfolders
   bool include_deleted = false;
+  size_t limit = 0;  // 0 = all
 };
 
 struct ListEntry {

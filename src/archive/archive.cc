@@ -180,7 +180,7 @@ Status ArchiveImpl::List(const ListFilter& filter, const std::function<Status(co
     CUSTODIAN_ASSIGN_OR_RETURN(bool exists, catalog_->CustodianExists(*filter.custodian));
     if (!exists) return Status::NotFound("no custodian named '" + *filter.custodian + "' in this archive");
   }
-  catalog::CopyFilter f{filter.custodian, filter.folder, filter.include_deleted};
+  catalog::CopyFilter f{filter.custodian, filter.folder, filter.include_deleted, false, filter.limit};
   return catalog_->ForEachCopy(f, [&](const catalog::CopyRow& c, const catalog::MessageRow& m) {
     ListEntry e{ToInfo(m)};
     e.message.copies.push_back({c.custodian, c.folder, c.flags, c.deleted});

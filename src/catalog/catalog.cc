@@ -408,6 +408,7 @@ Status Catalog::ForEachCopy(const CopyFilter& f,
   if (!f.include_deleted) sql += " AND k.deleted = 0";
   sql += f.storage_order ? " ORDER BY m.block_id, m.slot, c.name, f.path"
                          : " ORDER BY m.date DESC, m.msg DESC, c.name, f.path";
+  if (f.limit) sql += " LIMIT " + std::to_string(f.limit);
   CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare(sql));
   if (f.custodian) s.Bind(1, *f.custodian);
   if (f.folder) {

@@ -61,6 +61,7 @@ struct CopyFilter {
   std::optional<std::string> custodian, folder;
   bool include_deleted = false;
   bool storage_order = false;  // order by block and slot (fast reads) instead of newest first
+  size_t limit = 0;            // 0 = all
 };
 
 struct CustodianStats {

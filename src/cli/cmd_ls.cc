@@ -36,6 +36,7 @@ int CmdLs(const Context& ctx) {
   f.folder = args->Get("--folder");
   f.include_deleted = args->Has("--deleted");
   long long limit = args->Has("--limit") ? std::atoll(args->Get("--limit")->c_str()) : 0;
+  if (limit < 0) return Usage("--limit takes a number (0 = all)");
   auto archive = OpenArchive(ctx, Archive::Mode::kReadOnly);
   if (!archive.ok()) return Fail(archive.status());
 
@@ -64,10 +65,8 @@ int CmdLs(const Context& ctx) {
     return kExitOk;
   }
 
-  long long shown = 0;
+  f.limit = size_t(limit);
   Status st = (*archive)->List(f, [&](const ListEntry& e) -> Status {
-    if (limit > 0 && shown >= limit) return Status::Ok();
-    shown++;
     const MessageInfo& m = e.message;
     const CopyInfo& c = m.copies[0];
     if (ctx.json) {

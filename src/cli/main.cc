@@ -21,7 +21,7 @@ Commands:
          [--custodian-from-path] [--format auto|maildir|mbox|mboxo|mboxrd|mboxcl|mboxcl2|eml|tree]
          [--folder PREFIX] [--threads N]
   show ID [--headers|--text|--json] the message's exact original bytes, or decoded views of it
-  ls [--custodian C] [--folder F] [--deleted] [--folders]
+  ls [--custodian C] [--folder F] [--deleted] [--limit N] [--folders]
                                     list messages (one line per copy), or folders with counts
   stats                             what the archive holds and what it takes on disk
   export --format mbox|maildir|eml [--custodian C] [--folder F] [--deleted] DEST
