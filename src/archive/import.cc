@@ -47,7 +47,6 @@ struct Batch {
   uint64_t bytes = 0;
 };
 
-
 // One source per PATH, opened lazily, read in order.
 class SourceQueue {
  public:

@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -89,6 +90,9 @@ std::string MakeSnippet(std::string_view text, const std::vector<const query::No
       std::string w = t->text.substr(0, std::max<size_t>(4, t->text.size() > 2 ? t->text.size() - 2 : t->text.size()));
       if (t->kind == query::Node::Kind::kPhrase) w = t->text;
       std::tie(p, l) = FindFolded(scan, w);
+      // Mark the whole word the stem was found in ("Linux", not "Linu").
+      auto word_byte = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80); };
+      while (p != std::string_view::npos && p + l < scan.size() && word_byte(scan[p + l])) l++;
     }
     if (p < at) {
       at = p;

@@ -79,9 +79,10 @@ int CmdLs(const Context& ctx) {
       std::puts(w.str().c_str());
     } else {
       std::string date = m.date ? FormatDateShort(*m.date) : "(no date)       ";
-      std::printf("%s  %s  %s  %s  %s/%s%s\n", m.id.substr(0, 12).c_str(), date.c_str(),
-                  Column(m.from, 28).c_str(), Column(m.subject.empty() ? "(no subject)" : m.subject, 40).c_str(),
-                  c.custodian.c_str(), c.folder.c_str(), c.deleted ? " [deleted]" : "");
+      std::string place = c.custodian + (c.folder.empty() ? "" : "/" + c.folder);
+      std::printf("%s  %s  %s  %s  %s%s\n", m.id.substr(0, 12).c_str(), date.c_str(), Column(m.from, 28).c_str(),
+                  Column(m.subject.empty() ? "(no subject)" : m.subject, 40).c_str(), place.c_str(),
+                  c.deleted ? " [deleted]" : "");
     }
     return Status::Ok();
   });

@@ -29,7 +29,8 @@ std::string Places(const MessageInfo& m) {
       break;
     }
     if (i) p += ", ";
-    p += m.copies[i].custodian + "/" + m.copies[i].folder + (m.copies[i].deleted ? " [deleted]" : "");
+    const CopyInfo& c = m.copies[i];
+    p += c.custodian + (c.folder.empty() ? "" : "/" + c.folder) + (c.deleted ? " [deleted]" : "");
   }
   return p;
 }
