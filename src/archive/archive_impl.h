@@ -34,6 +34,7 @@ class ArchiveImpl : public Archive {
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<ExportResult> Export(const ExportOptions& opts, const std::string& dest) override;
   Result<SearchResult> Search(const std::string& query, const SearchOptions& opts) override;
+  Result<std::vector<ThreadEntry>> Thread(const std::string& id) override;
   Result<uint64_t> Reindex(bool all, const std::function<void(uint64_t, uint64_t)>& progress) override;
 
  private:

@@ -36,6 +36,7 @@ struct Item {
   Sha256 id{};
   bool known = false;  // already in the archive before this batch (checked by the worker)
   catalog::MessageRow row;
+  std::vector<std::string> references;  // for threading
   index::SearchDocument doc;  // what search sees of it
   std::string text;           // doc.Text(), stored for substring and regex search
   Sha256 text_hash{};
@@ -117,6 +118,7 @@ void FillRow(Item* it) {
   r.message_id = p.message_id;
   r.in_reply_to = p.in_reply_to;
   r.attachments = uint32_t(p.attachments.size());
+  it->references = p.references;
   for (const auto& prob : p.problems) {
     if (!r.problems.empty()) r.problems += '\n';
     r.problems += prob;
@@ -327,6 +329,8 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
       for (Item* it : fresh) {
         CUSTODIAN_ASSIGN_OR_RETURN(int64_t msg, catalog_->AddMessage(it->row));
         rows[it->id] = msg;
+        CUSTODIAN_RETURN_IF_ERROR(index_->AssignThread(msg, it->row.message_id, it->references, it->row.in_reply_to,
+                                                       it->row.subject).status());
         stored++;
         if (!it->row.problems.empty()) flagged++;
       }

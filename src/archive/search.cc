@@ -226,3 +226,46 @@ Result<SearchResult> ArchiveImpl::Search(const std::string& q, const SearchOptio
 }
 
 }  // namespace custodian
+
+namespace custodian {
+
+Result<std::vector<ThreadEntry>> ArchiveImpl::Thread(const std::string& id) {
+  auto sha = Sha256FromHex(id);
+  if (!sha) return Status::InvalidArgument("not a full message id: " + id);
+  CUSTODIAN_ASSIGN_OR_RETURN(auto msg, catalog_->FindMessage(*sha));
+  if (!msg) return Status::NotFound("no message with id " + id);
+  CUSTODIAN_ASSIGN_OR_RETURN(std::vector<catalog::MessageRow> rows, catalog_->ThreadOf(*msg));
+  // Each message hangs under the one it replies to when that is in the thread; otherwise (a
+  // subject match, or a parent the archive never received) under the oldest message.
+  std::map<std::string, size_t> by_message_id;
+  for (size_t i = 0; i < rows.size(); i++)
+    if (!rows[i].message_id.empty()) by_message_id.emplace(rows[i].message_id, i);
+  std::vector<std::vector<size_t>> children(rows.size());
+  std::vector<size_t> roots;
+  for (size_t i = 0; i < rows.size(); i++) {
+    auto p = by_message_id.find(rows[i].in_reply_to);
+    if (p != by_message_id.end() && p->second != i) children[p->second].push_back(i);
+    else if (i == 0) roots.push_back(i);
+    else children[0].push_back(i);
+  }
+  std::vector<ThreadEntry> out;
+  std::vector<bool> seen(rows.size(), false);
+  std::vector<std::pair<size_t, int>> stack;
+  for (auto r = roots.rbegin(); r != roots.rend(); ++r) stack.push_back({*r, 0});
+  while (!stack.empty()) {
+    auto [i, depth] = stack.back();
+    stack.pop_back();
+    if (seen[i]) continue;  // a reply loop in forged headers
+    seen[i] = true;
+    ThreadEntry e{ToInfo(rows[i]), depth};
+    CUSTODIAN_ASSIGN_OR_RETURN(auto copies, catalog_->CopiesOf(rows[i].msg));
+    for (const auto& c : copies) e.message.copies.push_back({c.custodian, c.folder, c.flags, c.deleted});
+    out.push_back(std::move(e));
+    for (auto c = children[i].rbegin(); c != children[i].rend(); ++c) stack.push_back({*c, depth + 1});
+  }
+  for (size_t i = 0; i < rows.size(); i++)  // anything a loop cut off still shows, at the top
+    if (!seen[i]) out.push_back({ToInfo(rows[i]), 0});
+  return out;
+}
+
+}  // namespace custodian

@@ -23,9 +23,11 @@ CREATE TABLE IF NOT EXISTS messages(msg INTEGER PRIMARY KEY, sha256 BLOB NOT NUL
                                     size INTEGER NOT NULL, date INTEGER, from_addr TEXT,
                                     subject TEXT, message_id TEXT, in_reply_to TEXT,
                                     problems TEXT, added INTEGER NOT NULL,
-                                    attachments INTEGER NOT NULL DEFAULT 0, text_id INTEGER);
+                                    attachments INTEGER NOT NULL DEFAULT 0, text_id INTEGER,
+                                    thread_id INTEGER);
 CREATE INDEX IF NOT EXISTS messages_block ON messages(block_id, slot);
 CREATE INDEX IF NOT EXISTS messages_text ON messages(text_id);
+CREATE INDEX IF NOT EXISTS messages_thread ON messages(thread_id);
 CREATE TABLE IF NOT EXISTS custodians(cust_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS folders(folder_id INTEGER PRIMARY KEY, cust_id INTEGER NOT NULL,
                                    path TEXT NOT NULL, UNIQUE(cust_id, path));
@@ -484,6 +486,20 @@ Result<std::vector<MessageRow>> Catalog::MessagesWithoutText(size_t limit) {
                                                  " FROM messages m WHERE m.text_id IS NULL"
                                                  " ORDER BY m.block_id, m.slot LIMIT ?"));
   s.Bind(1, int64_t(limit));
+  std::vector<MessageRow> out;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadMessageRow(s, 0));
+  }
+}
+
+Result<std::vector<MessageRow>> Catalog::ThreadOf(int64_t msg) {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare(std::string("SELECT ") + kMessageCols +
+                          " FROM messages m WHERE m.thread_id = (SELECT thread_id FROM messages WHERE msg = ?1)"
+                          " OR m.msg = ?1 ORDER BY m.date IS NULL, m.date, m.msg"));
+  s.Bind(1, msg);
   std::vector<MessageRow> out;
   while (true) {
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());

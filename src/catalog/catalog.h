@@ -124,6 +124,8 @@ class Catalog {
 
   // For the search index: messages it does not cover yet (text_id unset), in storage order.
   Result<std::vector<MessageRow>> MessagesWithoutText(size_t limit);
+  // The messages in the same thread as `msg` (itself included), oldest first.
+  Result<std::vector<MessageRow>> ThreadOf(int64_t msg);
   Status SetTextId(int64_t msg, int64_t text_id);
   Status ClearTextIds();
   Status RetireBlocks(BlockKind kind);

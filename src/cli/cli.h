@@ -74,5 +74,6 @@ int CmdExport(const Context& ctx);
 int CmdVerify(const Context& ctx);
 int CmdSearch(const Context& ctx);
 int CmdReindex(const Context& ctx);
+int CmdThread(const Context& ctx);
 
 }  // namespace custodian::cli

@@ -30,6 +30,7 @@ Commands:
   search QUERY [--limit N] [--offset N] [--sort date|relevance] [--count | --ids]
                                     find messages: words, "phrases", from: to: subject: date:...,
                                     text:"substring", re:/regex/i, AND OR NOT ( ) (docs/search.md)
+  thread ID                         the message's thread as a tree (> marks the message)
   reindex [--all]                   index messages the search index does not cover (--all: rebuild)
 
 Options:
@@ -50,7 +51,7 @@ const Command kCommands[] = {
     {"show", custodian::cli::CmdShow},     {"ls", custodian::cli::CmdLs},
     {"stats", custodian::cli::CmdStats},   {"export", custodian::cli::CmdExport},
     {"verify", custodian::cli::CmdVerify},  {"search", custodian::cli::CmdSearch},
-    {"reindex", custodian::cli::CmdReindex},
+    {"reindex", custodian::cli::CmdReindex},  {"thread", custodian::cli::CmdThread},
 };
 
 }  // namespace

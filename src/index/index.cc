@@ -1,5 +1,6 @@
 #include "index/index.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "extract/extract.h"
@@ -13,6 +14,10 @@ CREATE TABLE IF NOT EXISTS texts(text_id INTEGER PRIMARY KEY, hash BLOB NOT NULL
                                  block_id INTEGER NOT NULL, slot INTEGER NOT NULL,
                                  size INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS texts_block ON texts(block_id, slot);
+CREATE TABLE IF NOT EXISTS thread_ids(message_id TEXT PRIMARY KEY, thread INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS thread_ids_thread ON thread_ids(thread);
+CREATE TABLE IF NOT EXISTS thread_subjects(subject TEXT PRIMARY KEY, thread INTEGER NOT NULL,
+                                           has_reply INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
     subject, body, attachment, content='', tokenize='porter unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5(
@@ -158,6 +163,15 @@ Status Index::Prepare() {
       add_names_, db_->Prepare("INSERT INTO names(rowid, hfrom, hto, hcc, hbcc, filename) VALUES(?,?,?,?,?,?)"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       get_text_, db_->Prepare("SELECT text_id, hash, block_id, slot, size FROM texts WHERE text_id = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(thread_of_id_, db_->Prepare("SELECT thread FROM thread_ids WHERE message_id = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(add_thread_id_,
+                             db_->Prepare("INSERT OR REPLACE INTO thread_ids(message_id, thread) VALUES(?, ?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(thread_of_subject_,
+                             db_->Prepare("SELECT thread, has_reply FROM thread_subjects WHERE subject = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      add_thread_subject_,
+      db_->Prepare("INSERT OR REPLACE INTO thread_subjects(subject, thread, has_reply) VALUES(?, ?, ?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(set_thread_, db_->Prepare("UPDATE messages SET thread_id = ? WHERE msg = ?"));
   return Status::Ok();
 }
 
@@ -181,6 +195,87 @@ Result<int64_t> Index::AddText(const SearchDocument& d, const Sha256& hash, int6
   add_names_.Bind(1, id).Bind(2, d.from).Bind(3, d.to).Bind(4, d.cc).Bind(5, d.bcc).Bind(6, d.filename);
   CUSTODIAN_RETURN_IF_ERROR(add_names_.Exec());
   return id;
+}
+
+namespace {
+// "Re: Fwd: [list] Budget  " -> "budget"; sets *reply when a reply/forward prefix was removed.
+std::string NormalizeSubject(std::string_view s, bool* reply) {
+  *reply = false;
+  std::string_view t = TrimAscii(s);
+  for (bool again = true; again;) {
+    again = false;
+    if (!t.empty() && t[0] == '[') {  // a mailing list tag
+      size_t close = t.find(']');
+      if (close != std::string_view::npos) {
+        t = TrimAscii(t.substr(close + 1));
+        again = true;
+        continue;
+      }
+    }
+    for (std::string_view p : {"re:", "re :", "fw:", "fwd:", "aw:", "sv:", "wg:", "tr:", "antw:"}) {
+      if (t.size() >= p.size() && EqualsIgnoreCaseAscii(t.substr(0, p.size()), p)) {
+        t = TrimAscii(t.substr(p.size()));
+        *reply = again = true;
+        break;
+      }
+    }
+  }
+  std::string out;
+  for (char c : t) {  // fold runs of white space, as folding and clients differ
+    if (c == ' ' || c == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+}  // namespace
+
+Result<int64_t> Index::AssignThread(int64_t msg, const std::string& message_id,
+                                    const std::vector<std::string>& references, const std::string& in_reply_to,
+                                    const std::string& subject) {
+  std::vector<std::string> ids = references;
+  if (!in_reply_to.empty()) ids.push_back(in_reply_to);
+  bool linked = !ids.empty();
+  if (!message_id.empty()) ids.push_back(message_id);
+  // The threads these ids already belong to.
+  std::vector<int64_t> found;
+  for (const auto& id : ids) {
+    thread_of_id_.Bind(1, id);
+    auto row = thread_of_id_.Step();
+    if (!row.ok()) return row.status();
+    if (*row) found.push_back(thread_of_id_.Int(0));
+    thread_of_id_.Reset();
+  }
+  bool reply = false;
+  std::string subj = NormalizeSubject(subject, &reply);
+  std::optional<std::pair<int64_t, bool>> by_subject;
+  if (!subj.empty()) {
+    thread_of_subject_.Bind(1, subj);
+    auto row = thread_of_subject_.Step();
+    if (!row.ok()) return row.status();
+    if (*row) by_subject = std::make_pair(thread_of_subject_.Int(0), thread_of_subject_.Int(1) != 0);
+    thread_of_subject_.Reset();
+  }
+  if (!linked && by_subject && (reply || by_subject->second)) found.push_back(by_subject->first);
+  // The thread: the oldest one linked (threads are numbered by their first message), or a new one.
+  int64_t thread = found.empty() ? msg : *std::min_element(found.begin(), found.end());
+  for (int64_t other : found) {
+    if (other == thread) continue;  // merge: two threads turned out to be one
+    CUSTODIAN_ASSIGN_OR_RETURN(auto a, db_->Prepare("UPDATE thread_ids SET thread = ? WHERE thread = ?"));
+    CUSTODIAN_RETURN_IF_ERROR(a.Bind(1, thread).Bind(2, other).Exec());
+    CUSTODIAN_ASSIGN_OR_RETURN(auto b, db_->Prepare("UPDATE messages SET thread_id = ? WHERE thread_id = ?"));
+    CUSTODIAN_RETURN_IF_ERROR(b.Bind(1, thread).Bind(2, other).Exec());
+    CUSTODIAN_ASSIGN_OR_RETURN(auto c, db_->Prepare("UPDATE thread_subjects SET thread = ? WHERE thread = ?"));
+    CUSTODIAN_RETURN_IF_ERROR(c.Bind(1, thread).Bind(2, other).Exec());
+  }
+  for (const auto& id : ids) CUSTODIAN_RETURN_IF_ERROR(add_thread_id_.Bind(1, id).Bind(2, thread).Exec());
+  if (!subj.empty() && (!by_subject || (reply && !by_subject->second && by_subject->first == thread)))
+    CUSTODIAN_RETURN_IF_ERROR(add_thread_subject_.Bind(1, subj).Bind(2, thread).Bind(3, int64_t(reply)).Exec());
+  CUSTODIAN_RETURN_IF_ERROR(set_thread_.Bind(1, thread).Bind(2, msg).Exec());
+  return thread;
 }
 
 Status Index::Clear() {
@@ -333,7 +428,9 @@ Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled
       out->sql += "SELECT msg FROM messages WHERE message_id = " + param(n.text);
       return Status::Ok();
     case K::kThread:
-      return Status::Unsupported("thread: is not available yet (threading is being built)");
+      out->sql += "SELECT msg FROM messages WHERE thread_id IN (SELECT thread_id FROM messages WHERE substr(lower(hex(sha256)), 1, " +
+                  std::to_string(n.text.size()) + ") = " + param(ToLowerAscii(n.text)) + ")";
+      return Status::Ok();
     case K::kSubstring:
     case K::kRegex: {
       CUSTODIAN_ASSIGN_OR_RETURN(std::vector<int64_t> ids, matcher(n));

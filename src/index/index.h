@@ -64,6 +64,14 @@ class Index {
   Result<int64_t> AddText(const SearchDocument& doc, const Sha256& hash, int64_t block_id, uint32_t slot,
                           uint64_t size);
 
+  // Threads (JWZ-style, decided as messages arrive, independent of their order): messages are
+  // in one thread when Message-ID / In-Reply-To / References link them, directly or through
+  // messages the archive does not hold; messages with no such headers join a thread with the
+  // same subject (Re:/Fwd: and [list] tags aside) when either side is a reply or forward.
+  // Returns the thread of message `msg`; in the caller's transaction.
+  Result<int64_t> AssignThread(int64_t msg, const std::string& message_id, const std::vector<std::string>& references,
+                               const std::string& in_reply_to, const std::string& subject);
+
   // Forgets every text and empties the word index (for a rebuild); in the caller's transaction.
   Status Clear();
 
@@ -93,6 +101,7 @@ class Index {
   Status Compile(const query::Node& n, const TextMatcher& matcher, Compiled* out);
   catalog::Database* db_;
   catalog::Statement find_text_, add_text_, add_words_, add_names_, get_text_;
+  catalog::Statement thread_of_id_, add_thread_id_, thread_of_subject_, add_thread_subject_, set_thread_;
 };
 
 // The FTS5 MATCH expression for one word/phrase/prefix node.

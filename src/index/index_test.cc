@@ -131,3 +131,58 @@ TEST(MatchExpressionTest, QuotesAndColumns) {
 
 }  // namespace
 }  // namespace custodian::index
+
+namespace custodian::index {
+namespace {
+
+class ThreadTest : public IndexTest {
+ protected:
+  int64_t Msg(const std::string& mid, std::vector<std::string> refs, const std::string& irt, const std::string& subject) {
+    catalog::MessageRow m;
+    m.id = ComputeSha256(mid + subject + std::to_string(n_++));
+    m.message_id = mid;
+    int64_t msg = *cat_->AddMessage(m);
+    auto t = index_->AssignThread(msg, mid, refs, irt, subject);
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return msg;
+  }
+  int64_t ThreadOf(int64_t msg) { return cat_->ThreadOf(msg)->front().msg; }
+  size_t SizeOf(int64_t msg) { return cat_->ThreadOf(msg)->size(); }
+};
+
+TEST_F(ThreadTest, ReferencesLinkInAnyOrderAndMergeThroughMissingMessages) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  int64_t reply = Msg("b@x", {"a@x"}, "a@x", "Re: plan");    // the reply arrives first
+  int64_t other = Msg("c@x", {"missing@x"}, "", "unrelated");  // refers to a mail we never get
+  int64_t root = Msg("a@x", {}, "", "plan");
+  EXPECT_EQ(SizeOf(root), 2u);
+  EXPECT_EQ(SizeOf(other), 1u);
+  // A message referring to both threads joins them into one.
+  int64_t bridge = Msg("d@x", {"missing@x", "b@x"}, "b@x", "Re: plan");
+  EXPECT_EQ(SizeOf(root), 4u);
+  EXPECT_EQ(ThreadOf(other), ThreadOf(reply));
+  EXPECT_EQ(ThreadOf(bridge), ThreadOf(root));
+  ASSERT_TRUE(cat_->Commit().ok());
+}
+
+TEST_F(ThreadTest, SubjectJoinsOnlyReplies) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  int64_t a = Msg("1@x", {}, "", "Budget");
+  int64_t b = Msg("2@x", {}, "", "Budget");                // same subject, neither a reply: apart
+  int64_t c = Msg("3@x", {}, "", "RE: [list] Fwd: budget");  // a reply: joins
+  int64_t d = Msg("4@x", {}, "", "");                      // no subject: never joined by subject
+  int64_t e = Msg("5@x", {}, "", "");
+  EXPECT_EQ(SizeOf(a), 2u);
+  EXPECT_EQ(ThreadOf(c), ThreadOf(a));
+  EXPECT_EQ(SizeOf(b), 1u);
+  EXPECT_EQ(SizeOf(d), 1u);
+  EXPECT_EQ(SizeOf(e), 1u);
+  // A reply first, then the original: they still meet.
+  int64_t r = Msg("6@x", {}, "", "Re: Quarterly numbers");
+  int64_t o = Msg("7@x", {}, "", "Quarterly numbers");
+  EXPECT_EQ(ThreadOf(o), ThreadOf(r));
+  ASSERT_TRUE(cat_->Commit().ok());
+}
+
+}  // namespace
+}  // namespace custodian::index

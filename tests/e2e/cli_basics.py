@@ -102,6 +102,19 @@ def main():
         run(a, "reindex", "--all")
         expect(run(a, "search", "--limit", "0", "*").stdout == before, "reindex changed results")
         expect(run_json(a, "verify")["ok"], "verify after reindex")
+
+        # Threads: a reply (imported first) and its original, linked by In-Reply-To.
+        t = os.path.join(tmp, "thread")
+        os.makedirs(os.path.join(t, "cur"))
+        root = b"Message-ID: <root@x>\nSubject: plan\nDate: Mon, 14 May 2001 10:00:00 +0000\n\nfirst\n"
+        reply = (b"Message-ID: <reply@x>\nIn-Reply-To: <root@x>\nSubject: Re: plan\n"
+                 b"Date: Mon, 14 May 2001 11:00:00 +0000\n\nsecond\n")
+        open(os.path.join(t, "cur", "1:2,S"), "wb").write(reply)
+        open(os.path.join(t, "cur", "2:2,S"), "wb").write(root)
+        run(a, "import", "--custodian", "renee", t)
+        tree = run_json_lines(a, "thread", sha256(reply)[:10])
+        expect([(e["id"], e["depth"]) for e in tree] == [(sha256(root), 0), (sha256(reply), 1)], f"thread: {tree}")
+        expect(run(a, "search", "--count", "thread:" + sha256(root)[:8]).stdout == b"2\n", "thread: query")
     done("cli basics")
 
 
