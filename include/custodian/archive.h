@@ -124,6 +124,11 @@ struct SearchHit {
   std::string snippet;  // a line of text around the first hit; hits between \x01 and \x02
 };
 
+struct ThreadEntry {
+  MessageInfo message;
+  int depth = 0;  // 0 for a root; a reply is one deeper than what it replies to
+};
+
 struct SearchResult {
   uint64_t total = 0;       // matching messages
   uint64_t unindexed = 0;   // messages the index does not cover yet (see `custodian reindex`)
@@ -155,6 +160,8 @@ class Archive {
   // Brings the search index up to date with the store: indexes the messages it does not cover,
   // or with `all` rebuilds it from scratch. Returns the number of messages indexed.
   virtual Result<uint64_t> Reindex(bool all, const std::function<void(uint64_t done, uint64_t total)>& progress) = 0;
+  // The thread of a message, as a tree in reading order (each reply after what it answers).
+  virtual Result<std::vector<ThreadEntry>> Thread(const std::string& id) = 0;
   // Runs a query (docs/search.md). A malformed query is InvalidArgument "at position N: ...".
   virtual Result<SearchResult> Search(const std::string& query, const SearchOptions& opts) = 0;
 };
