@@ -218,14 +218,8 @@ Result<ArchiveStats> ArchiveImpl::Stats() {
   CUSTODIAN_ASSIGN_OR_RETURN(auto sizes, catalog_->TableSizes());
   for (const auto& [name, bytes] : sizes)
     if (name == "words" || name == "names") s.word_index_bytes += bytes;
-  CUSTODIAN_RETURN_IF_ERROR(catalog_->ForEachBlock([&](const catalog::BlockRow& b) {
-    if (b.kind == catalog::BlockKind::kTexts) s.text_bytes += b.loc.length;
-    return Status::Ok();
-  }));
-  CUSTODIAN_RETURN_IF_ERROR(index_->ForEachText([&](const index::TextRow&) {
-    s.texts++;
-    return Status::Ok();
-  }));
+  CUSTODIAN_ASSIGN_OR_RETURN(s.text_bytes, catalog_->BlockBytes(catalog::BlockKind::kTexts));
+  CUSTODIAN_ASSIGN_OR_RETURN(s.texts, index_->TextCount());
   return s;
 }
 

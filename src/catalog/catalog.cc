@@ -468,6 +468,13 @@ Result<CatalogStats> Catalog::Stats() {
   return st;
 }
 
+Result<uint64_t> Catalog::BlockBytes(BlockKind kind) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("SELECT COALESCE(SUM(length), 0) FROM blocks WHERE kind = ?"));
+  s.Bind(1, int64_t(kind));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? uint64_t(s.Int(0)) : 0;
+}
+
 Result<std::vector<std::pair<std::string, uint64_t>>> Catalog::TableSizes() {
   CUSTODIAN_ASSIGN_OR_RETURN(
       auto s, db_.Prepare("SELECT CASE WHEN name LIKE 'words%' THEN 'words' WHEN name LIKE 'names%' THEN 'names'"

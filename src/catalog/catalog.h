@@ -118,6 +118,8 @@ class Catalog {
   Result<bool> CustodianExists(const std::string& name);
 
   Result<CatalogStats> Stats();
+  // Bytes of block records of one kind in the segments.
+  Result<uint64_t> BlockBytes(BlockKind kind);
   // Bytes used by each table or index of the database, by SQLite's own accounting (dbstat);
   // FTS5's shadow tables are reported under their virtual table's name.
   Result<std::vector<std::pair<std::string, uint64_t>>> TableSizes();

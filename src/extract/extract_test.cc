@@ -16,6 +16,7 @@
 
 #include "extract/internal.h"
 #include "extract/xml.h"
+#include "util/test_corpora.h"
 #include "util/text.h"
 
 namespace custodian::extract {
@@ -537,19 +538,8 @@ TEST_F(ExtractTest, NestingDepthLimit) {
 
 // --- Real mail ---
 
-std::filesystem::path CorpusDir(const char* name) {
-  const char* root = std::getenv("CUSTODIAN_CORPORA");
-  if (root == nullptr) return {};
-  std::filesystem::path dir = std::filesystem::path(root) / name;
-  return std::filesystem::is_directory(dir) ? dir : std::filesystem::path();
-}
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using custodian::testing::CorpusDir;
+using custodian::testing::ReadFile;
 
 TEST_F(ExtractTest, Corpora) {
   std::vector<std::filesystem::path> dirs;
@@ -566,11 +556,7 @@ TEST_F(ExtractTest, Corpora) {
     for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
       if (!entry.is_regular_file()) continue;
       std::string raw = ReadFile(entry.path());
-      std::string_view message = raw;
-      if (StartsWith(message, "From ")) {  // one-message mbox: skip the separator line
-        size_t nl = message.find('\n');
-        message = nl == std::string_view::npos ? std::string_view() : message.substr(nl + 1);
-      }
+      std::string_view message = testing::SkipMboxFromLine(raw);
       messages++;
       ExtractAttachments(message, {}, {}, [&](const mime::Attachment& a, const ExtractResult& r) {
         attachments++;

@@ -318,6 +318,12 @@ Status Index::ForEachText(const std::function<Status(const TextRow&)>& fn) {
   }
 }
 
+Result<uint64_t> Index::TextCount() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT COUNT(*) FROM texts"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? uint64_t(s.Int(0)) : 0;
+}
+
 Result<uint64_t> Index::UnindexedMessages() {
   CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT COUNT(*) FROM messages WHERE text_id IS NULL"));
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());

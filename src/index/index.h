@@ -79,6 +79,7 @@ class Index {
   Status ForEachTextInBlock(int64_t block_id, const std::function<Status(const TextRow&)>& fn);
   Status ForEachText(const std::function<Status(const TextRow&)>& fn);  // in storage order
   Result<uint64_t> UnindexedMessages();
+  Result<uint64_t> TextCount();
   // Cross-table invariants of the index; one line per problem found.
   Result<std::vector<std::string>> CheckConsistency();
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/test_corpora.h"
 #include "util/text.h"
 
 namespace custodian::mime {
@@ -471,27 +472,9 @@ TEST_F(MessageTest, ConcurrentParsesAgree) {
   for (int n : mismatches) EXPECT_EQ(n, 0);
 }
 
-// Real corpora: CUSTODIAN_CORPORA is set by ctest; the folders are absent in a fresh clone.
-std::filesystem::path CorpusDir(const char* name) {
-  const char* root = std::getenv("CUSTODIAN_CORPORA");
-  if (root == nullptr) return {};
-  std::filesystem::path dir = std::filesystem::path(root) / name;
-  return std::filesystem::is_directory(dir) ? dir : std::filesystem::path();
-}
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// One-message mbox files begin with a "From " separator line that is not part of the message.
-std::string_view SkipMboxFromLine(std::string_view raw) {
-  if (!StartsWith(raw, "From ")) return raw;
-  size_t nl = raw.find('\n');
-  return nl == std::string_view::npos ? std::string_view() : raw.substr(nl + 1);
-}
+using custodian::testing::CorpusDir;
+using custodian::testing::ReadFile;
+using custodian::testing::SkipMboxFromLine;
 
 std::vector<std::filesystem::path> FilesUnder(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> files;
