@@ -2,6 +2,8 @@
 
 #include <openssl/sha.h>
 
+#include <cstring>
+
 namespace custodian {
 
 Sha256 ComputeSha256(std::string_view data) {
@@ -57,8 +59,23 @@ struct Crc32cTable {
 const Crc32cTable kTable;
 }  // namespace
 
+// The SSE 4.2 CRC32 instruction computes CRC-32C, about 10x faster than the tables.
+__attribute__((target("sse4.2"))) uint32_t Crc32cHardware(const uint8_t* p, size_t n, uint32_t crc) {
+  uint64_t c = ~crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  uint32_t c32 = uint32_t(c);
+  while (n--) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return ~c32;
+}
+
 uint32_t Crc32c(std::string_view data, uint32_t crc) {
   const auto* p = reinterpret_cast<const uint8_t*>(data.data());
+  static const bool hardware = __builtin_cpu_supports("sse4.2");
+  if (hardware) return Crc32cHardware(p, data.size(), crc);
   size_t n = data.size();
   crc = ~crc;
   while (n >= 8) {  // slicing-by-8
