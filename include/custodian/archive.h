@@ -85,6 +85,7 @@ struct ArchiveStats {
   uint64_t disk_bytes = 0;     // everything under the archive directory
   uint64_t text_bytes = 0;     // of segment_bytes: decoded texts kept for substring/regex search
   uint64_t word_index_bytes = 0;  // of catalog_bytes: the FTS5 word index
+  uint64_t trigram_index_bytes = 0;  // of catalog_bytes: the trigram index for substring/regex
   uint64_t texts = 0;          // distinct searchable texts (messages share identical ones)
   std::vector<CustodianSummary> custodians;
 };

@@ -218,6 +218,7 @@ Result<ArchiveStats> ArchiveImpl::Stats() {
   CUSTODIAN_ASSIGN_OR_RETURN(auto sizes, catalog_->TableSizes());
   for (const auto& [name, bytes] : sizes)
     if (name == "words" || name == "names") s.word_index_bytes += bytes;
+    else if (name == "grams" || name == "gram_segments") s.trigram_index_bytes += bytes;
   CUSTODIAN_ASSIGN_OR_RETURN(s.text_bytes, catalog_->BlockBytes(catalog::BlockKind::kTexts));
   CUSTODIAN_ASSIGN_OR_RETURN(s.texts, index_->TextCount());
   return s;

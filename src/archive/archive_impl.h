@@ -42,9 +42,13 @@ class ArchiveImpl : public Archive {
   // placed(i, block, slot) learns where entries[i] went. Not durable until the segments sync.
   Status AppendBlocks(catalog::BlockKind kind, const std::vector<store::BlockEntry>& entries, int64_t* next_block,
                       const std::function<void(size_t, int64_t, uint32_t)>& placed);
+  // Writes the trigram postings still pending, in a transaction of its own.
+  Status FlushGrams();
   // The decoded text of one text row (index), checked against its hash.
   Result<std::string> ReadText(const index::TextRow& row);
   Result<std::vector<int64_t>> MatchTexts(const query::Node& node);
+  // The texts a substring or regex node can match, by the trigram index; nullopt for all texts.
+  Result<std::optional<std::vector<int64_t>>> CandidateTexts(const query::Node& node);
   // Reads a message's bytes given its catalog row, using a one-block cache (exports and verify
   // read in storage order, so consecutive messages usually share a block).
   Result<std::string> ReadRow(const catalog::MessageRow& row);

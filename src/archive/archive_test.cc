@@ -262,3 +262,38 @@ TEST_F(ArchiveTest, WithoutTheKeyNothingIsReadable) {
 
 }  // namespace
 }  // namespace custodian
+
+namespace custodian {
+namespace {
+
+// Substring and regex search go through the trigram index; each hit set here is what a scan
+// of every text would give, including the cases the index must not miss.
+TEST_F(ArchiveTest, SubstringAndRegexSearchThroughTheTrigramIndex) {
+  WriteFile(root_ / "tg/cur/1.host:2,S", Msg("kelvin", "the \xE2\x84\xAA" "ey is under the mat\n"));
+  WriteFile(root_ / "tg/cur/2.host:2,S", Msg("plain", "The KEY is lost. Call 713-853-1234.\n"));
+  WriteFile(root_ / "tg/cur/3.host:2,S", Msg("accents", "caf\xC3\xA9 cr\xC3\xA8me and a monkey\n"));
+  WriteFile(root_ / "tg/cur/4.host:2,S", Msg("other", "nothing of interest, confidentiality agreement\n"));
+  auto a = OpenW();
+  Import(a.get(), (root_ / "tg").string(), "carol");
+  auto count = [&](const std::string& q) {
+    SearchOptions o;
+    o.count_only = true;
+    auto r = a->Search(q, o);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    return r.ok() ? r->total : 999;
+  };
+  EXPECT_EQ(count("re:/key is/i"), 2u);         // K (KELVIN SIGN) matches k case-insensitively
+  EXPECT_EQ(count("re:/key is/"), 0u);
+  EXPECT_EQ(count("re:/KEY is/"), 1u);
+  EXPECT_EQ(count("text:\"KEY is\""), 1u);
+  EXPECT_EQ(count("re:/(monkey|under the mat)/"), 2u);  // an alternation: either atom
+  EXPECT_EQ(count("re:/caf\xC3\xA9 cr/"), 1u); // no ASCII trigram across the accents
+  EXPECT_EQ(count("text:\"f\xC3\xA9\""), 1u);
+  EXPECT_EQ(count("re:/\\d{3}-\\d{3}-\\d{4}/"), 1u);  // no literal at all: a scan
+  EXPECT_EQ(count("re:/[Cc]onfidentiality [Aa]greement/"), 1u);
+  EXPECT_EQ(count("re:/zzz+q/"), 0u);
+  EXPECT_EQ(count("text:\"interest,\" AND re:/agree/"), 1u);
+}
+
+}  // namespace
+}  // namespace custodian

@@ -179,7 +179,8 @@ Status ArchiveImpl::AppendBlocks(catalog::BlockKind kind, const std::vector<stor
                                  int64_t* next_block, const std::function<void(size_t, int64_t, uint32_t)>& placed) {
   for (size_t i = 0; i < entries.size();) {
     size_t j = i, raw = 0;
-    while (j < entries.size() && (j == i || raw + entries[j].data.size() <= store::kTargetBlockRawBytes))
+    size_t target = kind == catalog::BlockKind::kTexts ? store::kTargetTextBlockRawBytes : store::kTargetBlockRawBytes;
+    while (j < entries.size() && (j == i || raw + entries[j].data.size() <= target))
       raw += entries[j++].data.size();
     catalog::BlockRow block;
     block.block_id = ++*next_block;
@@ -195,6 +196,17 @@ Status ArchiveImpl::AppendBlocks(catalog::BlockKind kind, const std::vector<stor
     i = j;
   }
   return Status::Ok();
+}
+
+Status ArchiveImpl::FlushGrams() {
+  CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
+  Status st = index_->FlushGrams(true);
+  if (st.ok()) st = catalog_->Commit();
+  if (!st.ok()) {
+    (void)catalog_->Rollback();
+    index_->DropPendingGrams();
+  }
+  return st;
 }
 
 Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, const ImportOptions& opts,
@@ -319,10 +331,11 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
       for (size_t i = 0; i < fresh_texts.size(); i++) {
         Item* it = fresh_texts[i];
         CUSTODIAN_ASSIGN_OR_RETURN(text_ids[it->text_hash],
-                                   index_->AddText(it->doc, it->text_hash, text_places[i].first,
+                                   index_->AddText(it->doc, it->text, it->text_hash, text_places[i].first,
                                                    text_places[i].second, it->text.size()));
       }
       for (Item* it : fresh) it->row.text_id = text_ids[it->text_hash];
+      CUSTODIAN_RETURN_IF_ERROR(index_->FlushGrams(false));
       CUSTODIAN_ASSIGN_OR_RETURN(auto seg_states, segments_->Sync());
       for (const auto& s : seg_states) CUSTODIAN_RETURN_IF_ERROR(catalog_->SetSegment(s));
       std::unordered_map<Sha256, int64_t, Sha256Hash> rows;
@@ -360,6 +373,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
     Status st = write_batch();
     if (!st.ok()) {
       (void)catalog_->Rollback();
+      index_->DropPendingGrams();
       // Segment bytes written for this batch are past the committed length and are dropped
       // when the archive is next opened for writing.
       return st;
@@ -379,6 +393,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
     if (progress) progress(c);
     if (last) break;
   }
+  CUSTODIAN_RETURN_IF_ERROR(FlushGrams());
   c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   c.done = true;
   if (progress) progress(c);

@@ -82,19 +82,22 @@ Result<uint64_t> ArchiveImpl::Reindex(bool all, const std::function<void(uint64_
       CUSTODIAN_ASSIGN_OR_RETURN(auto seg_states, segments_->Sync());
       for (const auto& s : seg_states) CUSTODIAN_RETURN_IF_ERROR(catalog_->SetSegment(s));
       for (size_t i = 0; i < fresh.size(); i++) {
-        CUSTODIAN_ASSIGN_OR_RETURN(ids[fresh[i]->hash], index_->AddText(fresh[i]->doc, fresh[i]->hash, places[i].first,
+        CUSTODIAN_ASSIGN_OR_RETURN(ids[fresh[i]->hash], index_->AddText(fresh[i]->doc, fresh[i]->text, fresh[i]->hash, places[i].first,
                                                                        places[i].second, fresh[i]->text.size()));
       }
       for (auto& p : batch) CUSTODIAN_RETURN_IF_ERROR(catalog_->SetTextId(p.row.msg, ids[p.hash]));
+      CUSTODIAN_RETURN_IF_ERROR(index_->FlushGrams(false));
       return catalog_->Commit();
     };
     if (Status st = write(); !st.ok()) {
       (void)catalog_->Rollback();
+      index_->DropPendingGrams();
       return st;
     }
     done += batch.size();
     if (progress) progress(done, total);
   }
+  CUSTODIAN_RETURN_IF_ERROR(FlushGrams());
   return done;
 }
 

@@ -2,6 +2,7 @@
 // index); substring and regex nodes are checked here against the stored decoded texts, on both
 // cores, block by block.
 
+#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 
 #include "archive/archive_impl.h"
 #include "query/query.h"
@@ -135,22 +137,87 @@ Result<std::string> ArchiveImpl::ReadText(const index::TextRow& row) {
   return std::string(b->message(row.slot));
 }
 
+static RE2::Options TextRegexOptions(const query::Node& node) {
+  RE2::Options o;
+  o.set_case_sensitive(!node.case_insensitive);
+  o.set_log_errors(false);
+  o.set_max_mem(64 << 20);
+  return o;
+}
+
+Result<std::optional<std::vector<int64_t>>> ArchiveImpl::CandidateTexts(const query::Node& node) {
+  using Ids = std::vector<int64_t>;
+  std::optional<Ids> out;
+  if (node.kind == query::Node::Kind::kSubstring) {
+    std::vector<uint32_t> keys = index::LiteralGrams(node.text);
+    if (keys.empty()) return out;
+    CUSTODIAN_ASSIGN_OR_RETURN(out, index_->TextsWithGrams(keys));
+  } else {
+    // RE2 reduces the pattern to a formula over literal strings ("atoms") that every match
+    // contains; a text is a candidate if the atoms the trigram index finds in it satisfy it.
+    re2::FilteredRE2 filter(3);
+    int id = 0;
+    if (filter.Add(node.text, TextRegexOptions(node), &id) != RE2::NoError) return out;
+    std::vector<std::string> atoms;
+    filter.Compile(&atoms);
+    if (atoms.size() > 256) return out;  // a huge alternation: scanning is simpler
+    std::vector<int> unseen, potential;  // atoms the index cannot look for count as present
+    std::vector<std::vector<uint32_t>> keys(atoms.size());
+    for (size_t i = 0; i < atoms.size(); i++) {
+      keys[i] = index::LiteralGrams(atoms[i]);
+      if (keys[i].empty()) unseen.push_back(int(i));
+    }
+    filter.AllPotentials(unseen, &potential);
+    if (!potential.empty()) return out;  // the pattern can match without any atom the index sees
+    std::unordered_map<int64_t, std::vector<int>> found;
+    for (size_t i = 0; i < atoms.size(); i++) {
+      if (keys[i].empty()) continue;
+      CUSTODIAN_ASSIGN_OR_RETURN(Ids ids, index_->TextsWithGrams(keys[i]));
+      for (int64_t t : ids) found[t].push_back(int(i));
+    }
+    out.emplace();
+    for (auto& [text, present] : found) {
+      present.insert(present.end(), unseen.begin(), unseen.end());
+      std::sort(present.begin(), present.end());
+      potential.clear();
+      filter.AllPotentials(present, &potential);
+      if (!potential.empty()) out->push_back(text);
+    }
+    std::sort(out->begin(), out->end());
+  }
+  // Texts the trigram index does not cover yet are always candidates.
+  CUSTODIAN_ASSIGN_OR_RETURN(Ids uncovered, index_->UncoveredTexts());
+  if (!uncovered.empty()) {
+    Ids merged;
+    std::merge(out->begin(), out->end(), uncovered.begin(), uncovered.end(), std::back_inserter(merged));
+    merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
+    out = std::move(merged);
+  }
+  return out;
+}
+
 Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
   std::unique_ptr<RE2> re;
   if (node.kind == query::Node::Kind::kRegex) {
-    RE2::Options o;
-    o.set_case_sensitive(!node.case_insensitive);
-    o.set_log_errors(false);
-    o.set_max_mem(64 << 20);
-    re = std::make_unique<RE2>(node.text, o);
+    re = std::make_unique<RE2>(node.text, TextRegexOptions(node));
     if (!re->ok()) return Status::InvalidArgument("invalid regular expression: " + re->error());
   }
-  // Every text, grouped by the block that holds it.
+  CUSTODIAN_ASSIGN_OR_RETURN(std::optional<std::vector<int64_t>> candidates, CandidateTexts(node));
+  CUSTODIAN_ASSIGN_OR_RETURN(uint64_t texts, index_->TextCount());
+  // The texts to check, grouped by the block that holds them.
   std::map<int64_t, std::vector<index::TextRow>> by_block;
-  CUSTODIAN_RETURN_IF_ERROR(index_->ForEachText([&](const index::TextRow& r) {
-    by_block[r.block_id].push_back(r);
-    return Status::Ok();
-  }));
+  if (candidates && candidates->size() * 8 < texts) {
+    for (int64_t id : *candidates) {
+      CUSTODIAN_ASSIGN_OR_RETURN(index::TextRow r, index_->GetText(id));
+      by_block[r.block_id].push_back(r);
+    }
+  } else {
+    CUSTODIAN_RETURN_IF_ERROR(index_->ForEachText([&](const index::TextRow& r) {
+      if (!candidates || std::binary_search(candidates->begin(), candidates->end(), r.text_id))
+        by_block[r.block_id].push_back(r);
+      return Status::Ok();
+    }));
+  }
   std::vector<std::pair<int64_t, std::vector<index::TextRow>>> work(by_block.begin(), by_block.end());
   std::vector<catalog::BlockRow> blocks;
   for (const auto& [id, rows] : work) {

@@ -29,6 +29,7 @@ int CmdStats(const Context& ctx) {
         .Field("texts", s->texts)
         .Field("text_bytes", s->text_bytes)
         .Field("word_index_bytes", s->word_index_bytes)
+        .Field("trigram_index_bytes", s->trigram_index_bytes)
         .Field("flagged", s->flagged);
     w.Key("custodians").BeginArray();
     for (const auto& c : s->custodians)
@@ -50,9 +51,9 @@ int CmdStats(const Context& ctx) {
   std::printf("  raw size:  %s\n", HumanBytes(double(s->raw_bytes)).c_str());
   std::printf("  on disk:   %s (%.2fx raw: segments %s, catalog %s)\n", HumanBytes(double(s->disk_bytes)).c_str(),
               ratio, HumanBytes(double(s->segment_bytes)).c_str(), HumanBytes(double(s->catalog_bytes)).c_str());
-  std::printf("  search:    %s distinct texts; word index %s, texts for substring/regex %s\n",
+  std::printf("  search:    %s distinct texts; word index %s; for substring/regex: texts %s, trigram index %s\n",
               FormatCount(s->texts).c_str(), HumanBytes(double(s->word_index_bytes)).c_str(),
-              HumanBytes(double(s->text_bytes)).c_str());
+              HumanBytes(double(s->text_bytes)).c_str(), HumanBytes(double(s->trigram_index_bytes)).c_str());
   if (s->flagged) std::printf("  flagged:   %s messages stored with parse problems\n", FormatCount(s->flagged).c_str());
   if (!s->custodians.empty()) {
     std::printf("\n  %-20s %10s %10s %8s %10s %12s\n", "custodian", "messages", "copies", "folders", "deleted", "raw size");

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "extract/extract.h"
+#include "index/grams.h"
 #include "util/text.h"
 
 namespace custodian::index {
@@ -18,6 +19,10 @@ CREATE TABLE IF NOT EXISTS thread_ids(message_id TEXT PRIMARY KEY, thread INTEGE
 CREATE INDEX IF NOT EXISTS thread_ids_thread ON thread_ids(thread);
 CREATE TABLE IF NOT EXISTS thread_subjects(subject TEXT PRIMARY KEY, thread INTEGER NOT NULL,
                                            has_reply INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS gram_segments(segment INTEGER PRIMARY KEY, first_text INTEGER NOT NULL,
+                                         last_text INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS grams(key INTEGER PRIMARY KEY, postings BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_unindexed ON messages(msg) WHERE text_id IS NULL;
 CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
     subject, body, attachment, content='', tokenize='porter unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5(
@@ -163,6 +168,7 @@ Status Index::Prepare() {
       add_names_, db_->Prepare("INSERT INTO names(rowid, hfrom, hto, hcc, hbcc, filename) VALUES(?,?,?,?,?,?)"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       get_text_, db_->Prepare("SELECT text_id, hash, block_id, slot, size FROM texts WHERE text_id = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(get_gram_, db_->Prepare("SELECT postings FROM grams WHERE key = ?"));
   CUSTODIAN_ASSIGN_OR_RETURN(thread_of_id_, db_->Prepare("SELECT thread FROM thread_ids WHERE message_id = ?"));
   CUSTODIAN_ASSIGN_OR_RETURN(add_thread_id_,
                              db_->Prepare("INSERT OR REPLACE INTO thread_ids(message_id, thread) VALUES(?, ?)"));
@@ -185,8 +191,8 @@ Result<std::optional<int64_t>> Index::FindText(const Sha256& hash) {
   return r;
 }
 
-Result<int64_t> Index::AddText(const SearchDocument& d, const Sha256& hash, int64_t block_id, uint32_t slot,
-                               uint64_t size) {
+Result<int64_t> Index::AddText(const SearchDocument& d, std::string_view text, const Sha256& hash,
+                               int64_t block_id, uint32_t slot, uint64_t size) {
   add_text_.BindBlob(1, hash.data(), hash.size()).Bind(2, block_id).Bind(3, int64_t(slot)).Bind(4, int64_t(size));
   CUSTODIAN_RETURN_IF_ERROR(add_text_.Exec());
   int64_t id = db_->LastInsertRowid();
@@ -194,7 +200,96 @@ Result<int64_t> Index::AddText(const SearchDocument& d, const Sha256& hash, int6
   CUSTODIAN_RETURN_IF_ERROR(add_words_.Exec());
   add_names_.Bind(1, id).Bind(2, d.from).Bind(3, d.to).Bind(4, d.cc).Bind(5, d.bcc).Bind(6, d.filename);
   CUSTODIAN_RETURN_IF_ERROR(add_names_.Exec());
+  if (!grams_.empty() && id != grams_.last() + 1) CUSTODIAN_RETURN_IF_ERROR(FlushGrams(true));
+  grams_.Add(id, text);
   return id;
+}
+
+Status Index::FlushGrams(bool force) {
+  if (grams_.empty() || (!force && grams_.bytes() < kGramFlushBytes)) return Status::Ok();
+  int64_t first = grams_.first(), last = grams_.last();
+  CUSTODIAN_ASSIGN_OR_RETURN(auto max, db_->Prepare("SELECT coalesce(max(segment), 0) FROM gram_segments"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool got, max.Step());
+  int64_t segment = (got ? max.Int(0) : 0) + 1;
+  CUSTODIAN_ASSIGN_OR_RETURN(auto add_segment,
+                             db_->Prepare("INSERT INTO gram_segments(segment, first_text, last_text) VALUES(?,?,?)"));
+  CUSTODIAN_RETURN_IF_ERROR(add_segment.Bind(1, segment).Bind(2, first).Bind(3, last).Exec());
+  CUSTODIAN_ASSIGN_OR_RETURN(auto add_gram, db_->Prepare("INSERT INTO grams(key, postings) VALUES(?,?)"));
+  for (const auto& [gram, postings] : grams_.Take())
+    CUSTODIAN_RETURN_IF_ERROR(
+        add_gram.Bind(1, (segment << kGramBits) | int64_t(gram)).BindBlob(2, postings.data(), postings.size()).Exec());
+  gram_segments_.reset();
+  return Status::Ok();
+}
+
+Result<const std::vector<Index::GramSegment>*> Index::GramSegments() {
+  if (gram_segments_) return &*gram_segments_;
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT segment, first_text, last_text FROM gram_segments ORDER BY first_text"));
+  std::vector<GramSegment> segs;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    segs.push_back({s.Int(0), s.Int(1), s.Int(2)});
+  }
+  gram_segments_ = std::move(segs);
+  return &*gram_segments_;
+}
+
+Result<std::vector<int64_t>> Index::TextsWithGrams(const std::vector<uint32_t>& keys) {
+  CUSTODIAN_ASSIGN_OR_RETURN(const std::vector<GramSegment>* segs, GramSegments());
+  std::vector<int64_t> out, ids, both;
+  for (const GramSegment& seg : *segs) {
+    std::vector<int64_t> acc;
+    bool first_gram = true;
+    for (uint32_t g : keys) {
+      get_gram_.Bind(1, (seg.segment << kGramBits) | int64_t(g));
+      auto row = get_gram_.Step();
+      if (!row.ok()) {
+        get_gram_.Reset();
+        return row.status();
+      }
+      ids.clear();
+      Status st = *row ? DecodePostings(get_gram_.Blob(0), seg.first_text, seg.last_text, &ids) : Status::Ok();
+      get_gram_.Reset();
+      if (!st.ok()) return Status::Corruption("trigram index, segment " + std::to_string(seg.segment) + ": " + st.message());
+      if (first_gram) {
+        acc.swap(ids);
+        first_gram = false;
+      } else {
+        both.clear();
+        std::set_intersection(acc.begin(), acc.end(), ids.begin(), ids.end(), std::back_inserter(both));
+        acc.swap(both);
+      }
+      if (acc.empty()) break;
+    }
+    out.insert(out.end(), acc.begin(), acc.end());
+  }
+  return out;
+}
+
+Result<std::vector<int64_t>> Index::UncoveredTexts() {
+  CUSTODIAN_ASSIGN_OR_RETURN(const std::vector<GramSegment>* segs, GramSegments());
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT text_id FROM texts WHERE text_id > ? AND text_id < ?"));
+  std::vector<int64_t> out;
+  int64_t from = 0;
+  auto gap = [&](int64_t lo, int64_t hi) -> Status {  // ids strictly between lo and hi
+    if (hi - lo <= 1) return Status::Ok();
+    s.Bind(1, lo).Bind(2, hi);
+    while (true) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back(s.Int(0));
+    }
+    s.Reset();
+    return Status::Ok();
+  };
+  for (const GramSegment& seg : *segs) {
+    CUSTODIAN_RETURN_IF_ERROR(gap(from, seg.first_text));
+    from = std::max(from, seg.last_text);
+  }
+  CUSTODIAN_RETURN_IF_ERROR(gap(from, INT64_MAX));
+  return out;
 }
 
 namespace {
@@ -280,6 +375,10 @@ Result<int64_t> Index::AssignThread(int64_t msg, const std::string& message_id,
 
 Status Index::Clear() {
   CUSTODIAN_RETURN_IF_ERROR(db_->Exec("DELETE FROM texts"));
+  CUSTODIAN_RETURN_IF_ERROR(db_->Exec("DELETE FROM grams"));
+  CUSTODIAN_RETURN_IF_ERROR(db_->Exec("DELETE FROM gram_segments"));
+  grams_.Clear();
+  gram_segments_.reset();
   CUSTODIAN_RETURN_IF_ERROR(db_->Exec("INSERT INTO words(words) VALUES('delete-all')"));
   return db_->Exec("INSERT INTO names(names) VALUES('delete-all')");
 }

@@ -8,6 +8,7 @@
 //                                               stemmed (porter); contentless, rowid = text_id
 //   names                                       FTS5 over from/to/cc/bcc and file names, not
 //                                               stemmed; contentless, rowid = text_id
+//   gram_segments, grams                        the trigram index over the texts (grams.h)
 // Messages whose searchable text is identical (Enron keeps one mail in several folders, with
 // only X-Folder and Message-ID differing) share one text and one entry in the word index.
 #pragma once
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "catalog/sqlite.h"
+#include "index/grams.h"
 #include "custodian/status.h"
 #include "mime/message.h"
 #include "query/query.h"
@@ -61,8 +63,21 @@ class Index {
 
   // Writing; in the caller's transaction.
   Result<std::optional<int64_t>> FindText(const Sha256& hash);
-  Result<int64_t> AddText(const SearchDocument& doc, const Sha256& hash, int64_t block_id, uint32_t slot,
-                          uint64_t size);
+  // `text` is doc.Text(), for the trigram index; texts are added in increasing id order.
+  Result<int64_t> AddText(const SearchDocument& doc, std::string_view text, const Sha256& hash, int64_t block_id,
+                          uint32_t slot, uint64_t size);
+  // Writes the trigram postings of the texts added so far as one segment, if they are more than
+  // kGramFlushBytes or `force`; in the caller's transaction. Texts not yet written are found by
+  // scanning, so an import need only force this at its end.
+  Status FlushGrams(bool force);
+  static constexpr size_t kGramFlushBytes = 32 << 20;
+  // Forgets the pending postings (after a rollback: their texts may not exist).
+  void DropPendingGrams() { grams_.Clear(); }
+
+  // Reading the trigram index. TextsWithGrams: the covered texts that contain every trigram in
+  // `keys` (non-empty), ascending. UncoveredTexts: texts in no segment, ascending.
+  Result<std::vector<int64_t>> TextsWithGrams(const std::vector<uint32_t>& keys);
+  Result<std::vector<int64_t>> UncoveredTexts();
 
   // Threads (JWZ-style, decided as messages arrive, independent of their order): messages are
   // in one thread when Message-ID / In-Reply-To / References link them, directly or through
@@ -100,7 +115,14 @@ class Index {
     std::vector<std::string> params;
   };
   Status Compile(const query::Node& n, const TextMatcher& matcher, Compiled* out);
+  struct GramSegment {
+    int64_t segment, first_text, last_text;
+  };
+  Result<const std::vector<GramSegment>*> GramSegments();
   catalog::Database* db_;
+  GramAccumulator grams_;
+  std::optional<std::vector<GramSegment>> gram_segments_;
+  catalog::Statement get_gram_;
   catalog::Statement find_text_, add_text_, add_words_, add_names_, get_text_;
   catalog::Statement thread_of_id_, add_thread_id_, thread_of_subject_, add_thread_subject_, set_thread_;
 };

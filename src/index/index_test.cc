@@ -39,7 +39,7 @@ class IndexTest : public ::testing::Test {
     Sha256 h = ComputeSha256(text);
     auto known = index_->FindText(h);
     EXPECT_TRUE(known.ok());
-    int64_t tid = known->has_value() ? **known : *index_->AddText(d, h, 1, slot_++, text.size());
+    int64_t tid = known->has_value() ? **known : *index_->AddText(d, text, h, 1, slot_++, text.size());
     catalog::MessageRow m;
     m.id = ComputeSha256(text + std::to_string(n_++));
     m.date = date;
@@ -181,6 +181,46 @@ TEST_F(ThreadTest, SubjectJoinsOnlyReplies) {
   int64_t r = Msg("6@x", {}, "", "Re: Quarterly numbers");
   int64_t o = Msg("7@x", {}, "", "Quarterly numbers");
   EXPECT_EQ(ThreadOf(o), ThreadOf(r));
+  ASSERT_TRUE(cat_->Commit().ok());
+}
+
+}  // namespace
+}  // namespace custodian::index
+
+namespace custodian::index {
+namespace {
+
+TEST_F(IndexTest, TrigramSegmentsAndUncoveredTexts) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  SearchDocument a, b, c;
+  a.body = "call Kenneth Lay today";
+  b.body = "kenneth wrote this";
+  c.body = "nothing to see";
+  int64_t ta = *cat_->GetMessage(Add(a))->text_id;
+  int64_t tb = *cat_->GetMessage(Add(b))->text_id;
+  // Not yet written as a segment: no covered text, all three uncovered.
+  EXPECT_TRUE(index_->TextsWithGrams(LiteralGrams("kenneth"))->empty());
+  ASSERT_TRUE(index_->FlushGrams(false).ok());  // under the size threshold: still pending
+  EXPECT_EQ(index_->UncoveredTexts()->size(), 2u);
+  ASSERT_TRUE(index_->FlushGrams(true).ok());
+  EXPECT_EQ(*index_->TextsWithGrams(LiteralGrams("kenneth")), (std::vector<int64_t>{ta, tb}));
+  EXPECT_EQ(*index_->TextsWithGrams(LiteralGrams("KENNETH LAY")), std::vector<int64_t>{ta});
+  EXPECT_TRUE(index_->TextsWithGrams(LiteralGrams("zebra"))->empty());
+  EXPECT_TRUE(index_->UncoveredTexts()->empty());
+  // A text added later and never flushed (an import killed before its end) stays a candidate.
+  int64_t tc = *cat_->GetMessage(Add(c))->text_id;
+  index_->DropPendingGrams();
+  EXPECT_EQ(*index_->UncoveredTexts(), std::vector<int64_t>{tc});
+  // The next segment starts after the gap; the gap stays uncovered.
+  SearchDocument d;
+  d.body = "kenneth again";
+  int64_t td = *cat_->GetMessage(Add(d))->text_id;
+  ASSERT_TRUE(index_->FlushGrams(true).ok());
+  EXPECT_EQ(*index_->TextsWithGrams(LiteralGrams("kenneth")), (std::vector<int64_t>{ta, tb, td}));
+  EXPECT_EQ(*index_->UncoveredTexts(), std::vector<int64_t>{tc});
+  // Clear forgets segments too.
+  ASSERT_TRUE(index_->Clear().ok());
+  EXPECT_TRUE(index_->UncoveredTexts()->empty());
   ASSERT_TRUE(cat_->Commit().ok());
 }
 

@@ -1,0 +1,178 @@
+#include "index/grams.h"
+
+#include <algorithm>
+
+namespace custodian::index {
+namespace {
+
+constexpr uint32_t kGramMask = (1u << kGramBits) - 1;
+constexpr uint32_t kNoSlot = ~0u;
+constexpr uint8_t kVarints = 0, kBitmap = 1;
+
+// Calls fn(key) for every trigram of `s` in order (with repeats).
+template <typename Fn>
+void ForEachGram(std::string_view s, Fn fn) {
+  uint32_t window = 0;
+  int run = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size();
+  for (size_t i = 0; i < n; i++) {
+    unsigned c = p[i];
+    if (c >= 0x80) {
+      if (c == 0xE2 && i + 2 < n && p[i + 1] == 0x84 && p[i + 2] == 0xAA) {  // KELVIN SIGN
+        c = 'k';
+        i += 2;
+      } else if (c == 0xC5 && i + 1 < n && p[i + 1] == 0xBF) {  // LATIN SMALL LETTER LONG S
+        c = 's';
+        i += 1;
+      } else {
+        run = 0;
+        continue;
+      }
+    } else if (c >= 'A' && c <= 'Z') {
+      c += 'a' - 'A';
+    }
+    window = ((window << 7) | c) & kGramMask;
+    if (++run >= 3) fn(window);
+  }
+}
+
+// A bitmap over all trigrams, reused by one thread, for deduplication without sorting.
+std::vector<uint64_t>& SeenBits() {
+  thread_local std::vector<uint64_t> bits(size_t(1) << (kGramBits - 6), 0);
+  return bits;
+}
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(char(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(char(v));
+}
+
+}  // namespace
+
+void TextGrams(std::string_view text, std::vector<uint32_t>* out) {
+  auto& bits = SeenBits();
+  size_t start = out->size();
+  ForEachGram(text, [&](uint32_t g) {
+    uint64_t& word = bits[g >> 6];
+    uint64_t bit = uint64_t(1) << (g & 63);
+    if (!(word & bit)) {
+      word |= bit;
+      out->push_back(g);
+    }
+  });
+  for (size_t i = start; i < out->size(); i++) bits[(*out)[i] >> 6] = 0;
+}
+
+std::vector<uint32_t> LiteralGrams(std::string_view literal) {
+  std::vector<uint32_t> out;
+  TextGrams(literal, &out);
+  return out;
+}
+
+void GramAccumulator::Add(int64_t text_id, std::string_view text) {
+  if (slot_.empty()) slot_.assign(size_t(1) << kGramBits, kNoSlot);
+  if (first_ == 0) first_ = text_id;
+  last_ = text_id;
+  scratch_.clear();
+  TextGrams(text, &scratch_);
+  for (uint32_t g : scratch_) {
+    uint32_t& s = slot_[g];
+    if (s == kNoSlot) {
+      s = uint32_t(postings_.size());
+      postings_.emplace_back();
+      postings_.back().last = first_ - 1;
+      keys_.push_back(g);
+    }
+    Postings& p = postings_[s];
+    size_t before = p.deltas.size();
+    PutVarint(uint64_t(text_id - p.last), &p.deltas);
+    bytes_ += p.deltas.size() - before;
+    p.last = text_id;
+    p.count++;
+  }
+}
+
+std::vector<std::pair<uint32_t, std::string>> GramAccumulator::Take() {
+  std::vector<uint32_t> order(keys_.size());
+  for (uint32_t i = 0; i < order.size(); i++) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return keys_[a] < keys_[b]; });
+  std::vector<std::pair<uint32_t, std::string>> rows;
+  rows.reserve(order.size());
+  size_t span = size_t(last_ - first_ + 1), bitmap_bytes = (span + 7) / 8;
+  for (uint32_t i : order) {
+    Postings& p = postings_[i];
+    std::string row;
+    if (bitmap_bytes < p.deltas.size()) {  // a common trigram: one bit per text is smaller
+      row.assign(1 + bitmap_bytes, '\0');
+      row[0] = char(kBitmap);
+      int64_t id = first_ - 1;
+      for (size_t at = 0; at < p.deltas.size();) {
+        uint64_t gap = 0;
+        for (int shift = 0;; shift += 7) {
+          auto b = static_cast<unsigned char>(p.deltas[at++]);
+          gap |= uint64_t(b & 0x7F) << shift;
+          if (!(b & 0x80)) break;
+        }
+        id += int64_t(gap);
+        size_t bit = size_t(id - first_);
+        row[1 + bit / 8] = char(static_cast<unsigned char>(row[1 + bit / 8]) | (1u << (bit % 8)));
+      }
+    } else {
+      row.reserve(1 + p.deltas.size());
+      row.push_back(char(kVarints));
+      row += p.deltas;
+    }
+    rows.emplace_back(keys_[i], std::move(row));
+  }
+  Clear();
+  return rows;
+}
+
+void GramAccumulator::Clear() {
+  for (uint32_t g : keys_) slot_[g] = kNoSlot;
+  postings_.clear();
+  keys_.clear();
+  first_ = last_ = 0;
+  bytes_ = 0;
+}
+
+Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::vector<int64_t>* out) {
+  if (row.empty() || last < first) return Status::Corruption("empty trigram postings");
+  auto type = static_cast<uint8_t>(row[0]);
+  row.remove_prefix(1);
+  if (type == kBitmap) {
+    size_t span = size_t(last - first + 1);
+    if (row.size() != (span + 7) / 8) return Status::Corruption("trigram bitmap of the wrong size");
+    for (size_t byte = 0; byte < row.size(); byte++) {
+      auto b = static_cast<unsigned char>(row[byte]);
+      while (b) {
+        int64_t id = first + int64_t(byte * 8 + size_t(__builtin_ctz(b)));
+        if (id > last) return Status::Corruption("trigram bitmap past its segment");
+        out->push_back(id);
+        b &= b - 1;
+      }
+    }
+    return Status::Ok();
+  }
+  if (type != kVarints) return Status::Corruption("unknown trigram postings type " + std::to_string(type));
+  int64_t id = first - 1;
+  for (size_t at = 0; at < row.size();) {
+    uint64_t gap = 0;
+    for (int shift = 0;; shift += 7) {
+      if (at >= row.size() || shift > 56) return Status::Corruption("truncated trigram postings");
+      auto b = static_cast<unsigned char>(row[at++]);
+      gap |= uint64_t(b & 0x7F) << shift;
+      if (!(b & 0x80)) break;
+    }
+    if (gap == 0 || gap > uint64_t(last - id)) return Status::Corruption("trigram postings out of range");
+    id += int64_t(gap);
+    out->push_back(id);
+  }
+  return Status::Ok();
+}
+
+}  // namespace custodian::index

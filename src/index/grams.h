@@ -1,0 +1,65 @@
+// The trigram index: for every distinct searchable text, the set of case-folded ASCII trigrams it
+// contains, so substring and regular-expression search read only the texts that can match
+// (as in Google Code Search and zoekt). The format is in docs/storage-format.md ("Trigram index").
+//
+// Folding: ASCII letters are lower-cased; KELVIN SIGN (U+212A) counts as "k" and LONG S (U+017F)
+// as "s", because a case-insensitive RE2 pattern matches them for k and s. Any other non-ASCII
+// byte ends the run: only trigrams of three ASCII characters are indexed. A trigram's key is its
+// three 7-bit characters, 21 bits.
+//
+// Postings are written in segments: a segment covers the texts first..last (consecutive text
+// ids) and holds one row per trigram that occurs in them, key = segment << 21 | trigram, listing
+// the texts that contain it. Texts not covered by any segment (an import that did not finish)
+// are always candidates, so a missing segment makes search slower, never wrong.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "custodian/status.h"
+
+namespace custodian::index {
+
+constexpr int kGramBits = 21;
+
+// Appends the distinct trigram keys of `text` to *out, in no particular order.
+void TextGrams(std::string_view text, std::vector<uint32_t>* out);
+
+// The distinct trigram keys a text must contain if it contains `literal` (case aside): those of
+// the literal's ASCII runs, folded as above. Empty when the literal has no three ASCII characters
+// in a row, i.e. when the index cannot narrow the search.
+std::vector<uint32_t> LiteralGrams(std::string_view literal);
+
+// Collects the postings of texts added in increasing id order until they are written as one
+// segment.
+class GramAccumulator {
+ public:
+  void Add(int64_t text_id, std::string_view text);
+  bool empty() const { return first_ == 0; }
+  int64_t first() const { return first_; }
+  int64_t last() const { return last_; }
+  size_t bytes() const { return bytes_; }
+  // The segment's rows in trigram order: (trigram, encoded postings). Leaves the accumulator empty.
+  std::vector<std::pair<uint32_t, std::string>> Take();
+  void Clear();
+
+ private:
+  struct Postings {
+    int64_t last = 0;
+    std::string deltas;  // varint gaps from the previous id (from first - 1 for the first)
+    uint32_t count = 0;
+  };
+  std::vector<uint32_t> slot_;  // trigram -> index in postings_, or ~0u
+  std::vector<Postings> postings_;
+  std::vector<uint32_t> keys_;  // trigrams in postings_ order
+  std::vector<uint32_t> scratch_;
+  int64_t first_ = 0, last_ = 0;
+  size_t bytes_ = 0;
+};
+
+// Appends the ids in one encoded postings row of the segment first..last to *out (ascending).
+Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::vector<int64_t>* out);
+
+}  // namespace custodian::index
