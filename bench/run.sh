@@ -16,29 +16,7 @@ SCALES=${1:-"1 2 4"}
 for t in notmuch mu /usr/bin/time; do command -v $t >/dev/null || { echo "bench: $t missing (make bench installs it)"; exit 1; }; done
 
 mkdir -p "$WORK"
-# Lay the corpus out as Maildir: <user>/<folder>/cur/<n>:2,S . Scale k>1 adds k-1 variants of
-# every message (a distinct X-Bench-Copy header), so the corpus grows with realistic content.
-make_maildir() {
-  local k=$1 dst=$WORK/maildir-x$k
-  [ -f "$dst/.done" ] && return
-  rm -rf "$dst"
-  python3 - "$SRC" "$dst" "$k" <<'PY'
-import os, sys
-src, dst, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for user in sorted(os.listdir(src)):
-    for root, _, files in os.walk(os.path.join(src, user)):
-        rel = os.path.relpath(root, src).replace(os.sep, "_")
-        for c in range(k):
-            out = os.path.join(dst, f"copy{c}", rel, "cur")
-            os.makedirs(out, exist_ok=True)
-            for f in files:
-                data = open(os.path.join(root, f), "rb").read()
-                if c:
-                    data = b"X-Bench-Copy: %d\n" % c + data
-                open(os.path.join(out, f.rstrip(".") + ":2,S"), "wb").write(data)
-PY
-  touch "$dst/.done"
-}
+source bench/layout.sh  # make_maildir K
 
 measure() {  # measure NAME CMD... -> "seconds peak_kib"
   local name=$1; shift

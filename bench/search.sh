@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Search benchmark: the same queries through custodian and notmuch, and substring/regex search
 # through custodian and ripgrep, in one run, on the Enron subset laid out as Maildir by
-# bench/run.sh (bench/work/maildir-x1). Each query is a fresh process (start to last result);
+# bench/layout.sh (bench/work/maildir-xSCALE). Each query is a fresh process (start to last result);
 # every tool's output goes to /dev/null; the figure is the median of 3 runs of the whole set.
 #
 #   bench/search.sh [SCALE]     SCALE: which bench/work/maildir-xSCALE to use (default 1)
@@ -11,7 +11,10 @@ BIN=$PWD/build/custodian
 K=${1:-1}
 WORK=$PWD/bench/work
 MD=$WORK/maildir-x$K
-[ -f "$MD/.done" ] || { echo "bench: run bench/run.sh \"$K\" first to lay out $MD"; exit 1; }
+SRC=${ENRON:-$PWD/../shared/corpora/enron-maildir-subset/maildir}
+[ -d "$SRC" ] || { echo "bench: the Enron subset is not at $SRC (set ENRON=...)"; exit 1; }
+source bench/layout.sh
+make_maildir "$K"
 A=$WORK/search-archive-x$K
 if [ ! -f "$A/FORMAT" ]; then
   "$BIN" --archive "$A" init >/dev/null
