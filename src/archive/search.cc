@@ -261,6 +261,13 @@ Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
 
 Result<SearchResult> ArchiveImpl::Search(const std::string& q, const SearchOptions& opts) {
   CUSTODIAN_ASSIGN_OR_RETURN(query::NodePtr root, query::Parse(q));
+  // One snapshot for the whole search, so the count, the hits and their details agree even
+  // while an import commits.
+  CUSTODIAN_RETURN_IF_ERROR(catalog_->BeginRead());
+  struct EndRead {
+    catalog::Catalog* c;
+    ~EndRead() { (void)c->Commit(); }
+  } end_read{catalog_.get()};
   SearchResult res;
   CUSTODIAN_ASSIGN_OR_RETURN(res.unindexed, index_->UnindexedMessages());
   auto matcher = [this](const query::Node& n) { return MatchTexts(n); };

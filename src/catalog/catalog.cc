@@ -169,6 +169,7 @@ Status Catalog::Prepare() {
 Status Catalog::SetCacheKiB(int kib) { return db_.Exec("PRAGMA cache_size=-" + std::to_string(kib)); }
 
 Status Catalog::Begin() { return db_.Exec("BEGIN IMMEDIATE"); }
+Status Catalog::BeginRead() { return db_.Exec("BEGIN DEFERRED"); }
 Status Catalog::Commit() { return db_.Exec("COMMIT"); }
 Status Catalog::Rollback() { return db_.Exec("ROLLBACK"); }
 

@@ -83,6 +83,8 @@ class Catalog {
   Status SetCacheKiB(int kib);
 
   Status Begin();
+  // A read transaction: every query until Commit() sees the same snapshot.
+  Status BeginRead();
   Status Commit();
   Status Rollback();
 

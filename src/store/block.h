@@ -18,7 +18,7 @@ constexpr size_t kSegmentHeaderSize = 32;
 constexpr size_t kTargetBlockRawBytes = 1024 * 1024;
 // Searchable texts go in smaller blocks: a substring or regex search decodes only the blocks
 // that hold a candidate text, and smaller blocks waste less work on the texts around it.
-constexpr size_t kTargetTextBlockRawBytes = 32 * 1024;
+constexpr size_t kTargetTextBlockRawBytes = 8 * 1024;
 constexpr uint32_t kMaxBlockPayload = 1u << 30;  // sanity bound when reading a header
 
 struct BlockHeader {
