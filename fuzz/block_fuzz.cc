@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -30,5 +31,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!back.ok() || back->ids.size() != entries.size()) __builtin_trap();
   for (size_t i = 0; i < entries.size(); i++)
     if (back->message(i) != entries[i].data) __builtin_trap();
+  // Per-entry blocks, with a dictionary made of the input itself, expanded or entry by entry.
+  static std::unique_ptr<Dictionary> dict;
+  if (!dict && size > 64) dict = Dictionary::Create(1, std::string(in));
+  DictionaryLookup dicts = [](uint32_t id) { return id == 1 ? dict.get() : nullptr; };
+  for (const Dictionary* d : {static_cast<const Dictionary*>(nullptr), static_cast<const Dictionary*>(dict.get())}) {
+    std::string per = EncodePerEntryBlock(8, entries, key, d);
+    auto whole = DecodeBlock(per, key, dicts);
+    auto lazy = DecodeBlock(per, key, dicts, /*expand=*/false);
+    if (!whole.ok() || !lazy.ok() || whole->ids.size() != entries.size()) __builtin_trap();
+    for (size_t i = 0; i < entries.size(); i++) {
+      auto e = DecodeEntry(*lazy, i, dicts);
+      if (whole->message(i) != entries[i].data || !e.ok() || *e != entries[i].data) __builtin_trap();
+    }
+    // Damaged per-entry records fail cleanly too.
+    if (!per.empty()) {
+      per[per.size() / 2] ^= 1;
+      (void)DecodeBlock(per, key, dicts);
+    }
+  }
   return 0;
 }

@@ -115,11 +115,52 @@ Result<std::string> ArchiveImpl::ResolveId(const std::string& input) {
   return ToHex(ids[0]);
 }
 
+Status ArchiveImpl::LoadDictionaries() {
+  if (dicts_loaded_) return Status::Ok();
+  CUSTODIAN_RETURN_IF_ERROR(catalog_->ForEachDictionary([&](uint32_t id, std::string_view bytes) {
+    auto d = store::Dictionary::Create(id, std::string(bytes));
+    if (!d) return Status::Corruption("dictionary " + std::to_string(id) + " in the catalog is not a zstd dictionary");
+    dicts_[id] = std::move(d);
+    return Status::Ok();
+  }));
+  dicts_loaded_ = true;
+  return Status::Ok();
+}
+
+store::DictionaryLookup ArchiveImpl::Dicts() const {
+  return [this](uint32_t id) -> const store::Dictionary* {
+    auto it = dicts_.find(id);
+    return it == dicts_.end() ? nullptr : it->second.get();
+  };
+}
+
+Result<const store::Dictionary*> ArchiveImpl::TextDictionary(const std::vector<store::BlockEntry>& samples) {
+  CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
+  if (!dicts_.empty()) return dicts_.rbegin()->second.get();
+  std::vector<std::string_view> sample;
+  size_t bytes = 0;
+  for (const auto& e : samples) {
+    if (bytes > (8u << 20)) break;  // enough to learn from; training time grows with the sample
+    sample.push_back(e.data);
+    bytes += e.data.size();
+  }
+  std::string dict = store::TrainDictionary(sample, 64 << 10);
+  if (dict.empty()) return nullptr;  // too little yet: these blocks go without one
+  CUSTODIAN_ASSIGN_OR_RETURN(uint32_t id, catalog_->AddDictionary(dict));
+  auto d = store::Dictionary::Create(id, std::move(dict));
+  if (!d) return Status::Internal("a freshly trained dictionary does not load");
+  const store::Dictionary* out = d.get();
+  dicts_[id] = std::move(d);
+  return out;
+}
+
 Result<const store::DecodedBlock*> ArchiveImpl::LoadBlock(int64_t block_id) {
   if (cached_block_ && int64_t(cached_block_->block_id) == block_id) return cached_block_.get();
   CUSTODIAN_ASSIGN_OR_RETURN(catalog::BlockRow b, catalog_->GetBlock(block_id));
   CUSTODIAN_ASSIGN_OR_RETURN(std::string rec, segments_->Read(b.loc));
-  auto decoded = store::DecodeBlock(rec, keys_.BlockKey(b.seed));
+  CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
+  // Text blocks stay compressed entry by entry: a snippet needs one text, not its neighbours.
+  auto decoded = store::DecodeBlock(rec, keys_.BlockKey(b.seed), Dicts(), /*expand=*/false);
   if (!decoded.ok())
     return Status::Corruption("block " + std::to_string(block_id) + " at segment " + std::to_string(b.loc.segment) +
                               " offset " + std::to_string(b.loc.offset) + ": " + decoded.status().message());
@@ -135,7 +176,14 @@ Result<std::string> ArchiveImpl::ReadRow(const catalog::MessageRow& row) {
   if (row.slot >= b->ids.size())
     return Status::Corruption("message " + ToHex(row.id) + ": slot " + std::to_string(row.slot) +
                               " is past the end of block " + std::to_string(row.block_id));
-  std::string_view data = b->message(row.slot);
+  std::string entry;
+  std::string_view data;
+  if (b->expanded) {
+    data = b->message(row.slot);
+  } else {
+    CUSTODIAN_ASSIGN_OR_RETURN(entry, store::DecodeEntry(*b, row.slot, Dicts()));
+    data = entry;
+  }
   if (b->ids[row.slot] != row.id || ComputeSha256(data) != row.id)
     return Status::Corruption("message " + ToHex(row.id) + ": stored bytes do not match its digest");
   return std::string(data);

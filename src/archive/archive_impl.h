@@ -53,6 +53,13 @@ class ArchiveImpl : public Archive {
   // read in storage order, so consecutive messages usually share a block).
   Result<std::string> ReadRow(const catalog::MessageRow& row);
   Result<const store::DecodedBlock*> LoadBlock(int64_t block_id);
+  // The archive's zstd dictionaries (for text blocks), loaded once; Dicts() looks them up
+  // without touching the catalog, so decoding threads may use it.
+  Status LoadDictionaries();
+  store::DictionaryLookup Dicts() const;
+  // The dictionary new text blocks are compressed with: the newest, or one trained on `samples`
+  // when the archive has none yet (and they are enough to learn from); nullptr otherwise.
+  Result<const store::Dictionary*> TextDictionary(const std::vector<store::BlockEntry>& samples);
   MessageInfo ToInfo(const catalog::MessageRow& row);
 
   std::string dir_;
@@ -63,6 +70,8 @@ class ArchiveImpl : public Archive {
   std::unique_ptr<index::Index> index_;  // uses catalog_'s connection; declared after it
   std::unique_ptr<store::LocalSegmentStore> segments_;
   std::unique_ptr<store::DecodedBlock> cached_block_;
+  std::map<uint32_t, std::unique_ptr<store::Dictionary>> dicts_;
+  bool dicts_loaded_ = false;
 };
 
 // Paths inside an archive directory.

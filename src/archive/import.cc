@@ -177,6 +177,10 @@ uint64_t InputBytes(const std::vector<std::string>& paths) {
 
 Status ArchiveImpl::AppendBlocks(catalog::BlockKind kind, const std::vector<store::BlockEntry>& entries,
                                  int64_t* next_block, const std::function<void(size_t, int64_t, uint32_t)>& placed) {
+  const store::Dictionary* dict = nullptr;
+  if (kind == catalog::BlockKind::kTexts && !entries.empty()) {
+    CUSTODIAN_ASSIGN_OR_RETURN(dict, TextDictionary(entries));
+  }
   for (size_t i = 0; i < entries.size();) {
     size_t j = i, raw = 0;
     size_t target = kind == catalog::BlockKind::kTexts ? store::kTargetTextBlockRawBytes : store::kTargetBlockRawBytes;
@@ -189,7 +193,9 @@ Status ArchiveImpl::AppendBlocks(catalog::BlockKind kind, const std::vector<stor
     block.count = uint32_t(j - i);
     block.raw_bytes = raw;
     std::vector<store::BlockEntry> part(entries.begin() + long(i), entries.begin() + long(j));
-    std::string rec = store::EncodeBlock(uint64_t(block.block_id), part, keys_.BlockKey(block.seed));
+    std::string rec = kind == catalog::BlockKind::kTexts
+                          ? store::EncodePerEntryBlock(uint64_t(block.block_id), part, keys_.BlockKey(block.seed), dict)
+                          : store::EncodeBlock(uint64_t(block.block_id), part, keys_.BlockKey(block.seed));
     CUSTODIAN_ASSIGN_OR_RETURN(block.loc, segments_->Append(rec));
     CUSTODIAN_RETURN_IF_ERROR(catalog_->AddBlock(block));
     for (size_t k = i; k < j; k++) placed(k, block.block_id, uint32_t(k - i));

@@ -134,7 +134,7 @@ Result<std::string> ArchiveImpl::ReadText(const index::TextRow& row) {
   CUSTODIAN_ASSIGN_OR_RETURN(const store::DecodedBlock* b, LoadBlock(row.block_id));
   if (row.slot >= b->ids.size() || b->ids[row.slot] != row.hash)
     return Status::Corruption("text " + std::to_string(row.text_id) + " is not where the index says");
-  return std::string(b->message(row.slot));
+  return store::DecodeEntry(*b, row.slot, Dicts());
 }
 
 static RE2::Options TextRegexOptions(const query::Node& node) {
@@ -224,25 +224,37 @@ Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
     CUSTODIAN_ASSIGN_OR_RETURN(catalog::BlockRow b, catalog_->GetBlock(id));
     blocks.push_back(b);
   }
+  CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
+  store::DictionaryLookup dicts = Dicts();
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::vector<int64_t> matched;
   Status failure;
   auto worker = [&] {
     std::vector<int64_t> mine;
+    std::string entry;
+    auto fail = [&](int64_t block, const Status& st) {
+      std::lock_guard<std::mutex> lock(mu);
+      failure = Status::Corruption("text block " + std::to_string(block) + ": " + st.message());
+    };
     for (size_t i; (i = next.fetch_add(1)) < work.size();) {
       auto rec = segments_->Read(blocks[i].loc);
-      Result<store::DecodedBlock> decoded = rec.ok() ? store::DecodeBlock(*rec, keys_.BlockKey(blocks[i].seed))
+      // Per-entry blocks stay compressed: only the candidates are decompressed.
+      Result<store::DecodedBlock> decoded = rec.ok() ? store::DecodeBlock(*rec, keys_.BlockKey(blocks[i].seed), dicts,
+                                                                          /*expand=*/false)
                                                      : Result<store::DecodedBlock>(rec.status());
-      if (!decoded.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        failure = Status::Corruption("text block " + std::to_string(blocks[i].block_id) + ": " +
-                                     decoded.status().message());
-        return;
-      }
+      if (!decoded.ok()) return fail(blocks[i].block_id, decoded.status());
       for (const auto& r : work[i].second) {
         if (r.slot >= decoded->ids.size()) continue;
-        std::string_view t = decoded->message(r.slot);
+        std::string_view t;
+        if (decoded->expanded) {
+          t = decoded->message(r.slot);
+        } else {
+          auto e = store::DecodeEntry(*decoded, r.slot, dicts);
+          if (!e.ok()) return fail(blocks[i].block_id, e.status());
+          entry = std::move(*e);
+          t = entry;
+        }
         bool hit = re ? RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), *re)
                       : t.find(node.text) != std::string_view::npos;
         if (hit) mine.push_back(r.text_id);

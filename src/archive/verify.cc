@@ -11,6 +11,7 @@ namespace custodian {
 
 Result<VerifyReport> ArchiveImpl::Verify(const std::function<void(uint64_t, uint64_t)>& progress) {
   VerifyReport rep;
+  CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
   auto problem = [&](std::string what, std::string where, std::string detail) {
     rep.problems.push_back({std::move(what), std::move(where), std::move(detail)});
   };
@@ -97,7 +98,7 @@ Result<VerifyReport> ArchiveImpl::Verify(const std::function<void(uint64_t, uint
       if (b.kind == catalog::BlockKind::kMessages) done += rows.size();
       return Status::Ok();
     }
-    auto decoded = store::DecodeBlock(*rec, keys_.BlockKey(b.seed));
+    auto decoded = store::DecodeBlock(*rec, keys_.BlockKey(b.seed), Dicts());
     if (!decoded.ok()) {
       report_rows("block " + std::to_string(b.block_id) + " at " + where + ": " + decoded.status().message());
       if (b.kind == catalog::BlockKind::kMessages) done += rows.size();

@@ -14,6 +14,7 @@ constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS segments(seg_id INTEGER PRIMARY KEY, committed_length INTEGER NOT NULL,
                                     sealed INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS dictionaries(dict_id INTEGER PRIMARY KEY, dict BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks(block_id INTEGER PRIMARY KEY, seg_id INTEGER NOT NULL,
                                   offset INTEGER NOT NULL, length INTEGER NOT NULL,
                                   count INTEGER NOT NULL, raw_bytes INTEGER NOT NULL,
@@ -27,6 +28,8 @@ CREATE TABLE IF NOT EXISTS messages(msg INTEGER PRIMARY KEY, sha256 BLOB NOT NUL
                                     thread_id INTEGER);
 CREATE INDEX IF NOT EXISTS messages_block ON messages(block_id, slot);
 CREATE INDEX IF NOT EXISTS messages_text ON messages(text_id);
+-- What every search reads of its hits: far denser than the rows, so a search touches few pages.
+CREATE INDEX IF NOT EXISTS messages_keys ON messages(msg, date, sha256);
 CREATE INDEX IF NOT EXISTS messages_thread ON messages(thread_id);
 CREATE TABLE IF NOT EXISTS custodians(cust_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS folders(folder_id INTEGER PRIMARY KEY, cust_id INTEGER NOT NULL,
@@ -196,6 +199,21 @@ Result<std::vector<store::SegmentState>> Catalog::Segments() {
 Status Catalog::SetSegment(const store::SegmentState& st) {
   set_segment_.Bind(1, int64_t(st.segment)).Bind(2, int64_t(st.committed_length)).Bind(3, int64_t(st.sealed));
   return set_segment_.Exec();
+}
+
+Result<uint32_t> Catalog::AddDictionary(std::string_view bytes) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("INSERT INTO dictionaries(dict) VALUES(?)"));
+  CUSTODIAN_RETURN_IF_ERROR(s.BindBlob(1, bytes.data(), bytes.size()).Exec());
+  return uint32_t(db_.LastInsertRowid());
+}
+
+Status Catalog::ForEachDictionary(const std::function<Status(uint32_t, std::string_view)>& fn) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("SELECT dict_id, dict FROM dictionaries ORDER BY dict_id"));
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    CUSTODIAN_RETURN_IF_ERROR(fn(uint32_t(s.Int(0)), s.Blob(1)));
+  }
 }
 
 Result<int64_t> Catalog::MaxBlockId() {

@@ -95,6 +95,9 @@ class Catalog {
 
   // Blocks
   Result<int64_t> MaxBlockId();
+  // zstd dictionaries for per-entry blocks (store::Dictionary), by id from 1.
+  Result<uint32_t> AddDictionary(std::string_view bytes);
+  Status ForEachDictionary(const std::function<Status(uint32_t, std::string_view)>& fn);
   Status AddBlock(const BlockRow& b);
   Result<BlockRow> GetBlock(int64_t block_id);
   Status ForEachBlock(const std::function<Status(const BlockRow&)>& fn);

@@ -3,6 +3,7 @@
 #include "util/aead.h"
 
 #include <sodium.h>
+#include <zdict.h>
 #include <zstd.h>
 
 #include <memory>
@@ -14,7 +15,6 @@ namespace {
 
 constexpr char kBlockMagic[4] = {'C', 'B', 'L', 'K'};
 constexpr char kSegmentMagic[8] = {'C', 'U', 'S', 'T', 'S', 'E', 'G', '1'};
-constexpr uint32_t kCompressionZstd = 1;
 constexpr int kZstdLevel = 3;
 constexpr size_t kAdBytes = 28;  // header bytes bound to the ciphertext as additional data
 constexpr size_t kCrcOffset = 52;
@@ -42,33 +42,30 @@ uint32_t RecordCrc(std::string_view header52, std::string_view payload) {
 
 }  // namespace
 
-std::string EncodeBlock(uint64_t block_id, const std::vector<BlockEntry>& entries, const Key& key) {
-  std::string plain;
-  size_t total = 4 + entries.size() * 36;
-  for (const auto& e : entries) total += e.data.size();
-  plain.reserve(total);
-  Put32(&plain, uint32_t(entries.size()));
-  for (const auto& e : entries) {
-    plain.append(reinterpret_cast<const char*>(e.id.data()), e.id.size());
-    Put32(&plain, uint32_t(e.data.size()));
-  }
-  for (const auto& e : entries) plain.append(e.data);
+namespace {
 
-  std::string compressed(ZSTD_compressBound(plain.size()), '\0');
+ZSTD_CCtx* ThreadCCtx() {
   // One context per thread: creating one per block showed up in profiles of small blocks.
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
-  size_t clen = ZSTD_compressCCtx(cctx.get(), compressed.data(), compressed.size(), plain.data(), plain.size(),
-                                  kZstdLevel);
-  assert(!ZSTD_isError(clen));  // only fails on a too-small buffer, which compressBound rules out
-  compressed.resize(clen);
+  return cctx.get();
+}
 
+ZSTD_DCtx* ThreadDCtx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  return dctx.get();
+}
+
+// Header + sealed payload: the record for `compressed` (the plaintext payload).
+std::string Seal(uint64_t block_id, uint32_t count, uint32_t compression, std::string_view compressed,
+                 const Key& key) {
+  size_t clen = compressed.size();
   std::string rec;
   rec.reserve(kBlockHeaderSize + clen + crypto_aead_xchacha20poly1305_ietf_ABYTES);
   rec.append(kBlockMagic, 4);
   Put32(&rec, uint32_t(clen + crypto_aead_xchacha20poly1305_ietf_ABYTES));
   Put64(&rec, block_id);
-  Put32(&rec, uint32_t(entries.size()));
-  Put32(&rec, kCompressionZstd);
+  Put32(&rec, count);
+  Put32(&rec, compression);
   Put32(&rec, 0);
   uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
   randombytes_buf(nonce, sizeof nonce);
@@ -85,6 +82,93 @@ std::string EncodeBlock(uint64_t block_id, const std::vector<BlockEntry>& entrie
   return rec;
 }
 
+}  // namespace
+
+std::unique_ptr<Dictionary> Dictionary::Create(uint32_t id, std::string bytes) {
+  std::unique_ptr<Dictionary> d(new Dictionary());
+  d->id_ = id;
+  d->bytes_ = std::move(bytes);
+  d->ddict_ = ZSTD_createDDict(d->bytes_.data(), d->bytes_.size());
+  if (!d->ddict_) return nullptr;
+  return d;
+}
+
+Dictionary::~Dictionary() {
+  ZSTD_freeCDict(cdict_);
+  ZSTD_freeDDict(ddict_);
+}
+
+const ZSTD_CDict* Dictionary::cdict() const {
+  if (!cdict_) cdict_ = ZSTD_createCDict(bytes_.data(), bytes_.size(), kZstdLevel);
+  return cdict_;
+}
+
+std::string TrainDictionary(const std::vector<std::string_view>& samples, size_t max_bytes) {
+  std::string all;
+  std::vector<size_t> sizes;
+  for (auto s : samples) {
+    if (s.empty()) continue;
+    all.append(s);
+    sizes.push_back(s.size());
+  }
+  if (sizes.size() < 16 || all.size() < 8 * max_bytes) return "";
+  std::string dict(max_bytes, '\0');
+  size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), all.data(), sizes.data(), unsigned(sizes.size()));
+  if (ZDICT_isError(n)) return "";
+  dict.resize(n);
+  return dict;
+}
+
+std::string EncodeBlock(uint64_t block_id, const std::vector<BlockEntry>& entries, const Key& key) {
+  std::string plain;
+  size_t total = 4 + entries.size() * 36;
+  for (const auto& e : entries) total += e.data.size();
+  plain.reserve(total);
+  Put32(&plain, uint32_t(entries.size()));
+  for (const auto& e : entries) {
+    plain.append(reinterpret_cast<const char*>(e.id.data()), e.id.size());
+    Put32(&plain, uint32_t(e.data.size()));
+  }
+  for (const auto& e : entries) plain.append(e.data);
+
+  std::string compressed(ZSTD_compressBound(plain.size()), '\0');
+  size_t clen = ZSTD_compressCCtx(ThreadCCtx(), compressed.data(), compressed.size(), plain.data(), plain.size(),
+                                  kZstdLevel);
+  assert(!ZSTD_isError(clen));  // only fails on a too-small buffer, which compressBound rules out
+  compressed.resize(clen);
+  return Seal(block_id, uint32_t(entries.size()), kCompressionZstd, compressed, key);
+}
+
+std::string EncodePerEntryBlock(uint64_t block_id, const std::vector<BlockEntry>& entries, const Key& key,
+                                const Dictionary* dict) {
+  // u32 count, u32 dictionary id, count x {id, u32 size, u32 frame length}, then the frames.
+  std::string frames;
+  std::vector<uint32_t> frame_len;
+  for (const auto& e : entries) {
+    size_t at = frames.size();
+    frames.resize(at + ZSTD_compressBound(e.data.size()));
+    size_t n = dict && dict->cdict()
+                   ? ZSTD_compress_usingCDict(ThreadCCtx(), frames.data() + at, frames.size() - at, e.data.data(),
+                                              e.data.size(), dict->cdict())
+                   : ZSTD_compressCCtx(ThreadCCtx(), frames.data() + at, frames.size() - at, e.data.data(),
+                                       e.data.size(), kZstdLevel);
+    assert(!ZSTD_isError(n));
+    frames.resize(at + n);
+    frame_len.push_back(uint32_t(n));
+  }
+  std::string plain;
+  plain.reserve(8 + entries.size() * 40 + frames.size());
+  Put32(&plain, uint32_t(entries.size()));
+  Put32(&plain, dict && dict->cdict() ? dict->id() : 0);
+  for (size_t i = 0; i < entries.size(); i++) {
+    plain.append(reinterpret_cast<const char*>(entries[i].id.data()), entries[i].id.size());
+    Put32(&plain, uint32_t(entries[i].data.size()));
+    Put32(&plain, frame_len[i]);
+  }
+  plain += frames;
+  return Seal(block_id, uint32_t(entries.size()), kCompressionZstdPerEntry, plain, key);
+}
+
 Result<BlockHeader> DecodeBlockHeader(std::string_view bytes) {
   if (bytes.size() < kBlockHeaderSize) return Status::Corruption("truncated block header");
   if (std::memcmp(bytes.data(), kBlockMagic, 4) != 0) return Status::Corruption("bad block magic");
@@ -97,7 +181,8 @@ Result<BlockHeader> DecodeBlockHeader(std::string_view bytes) {
   h.crc = Get32(bytes.data() + kCrcOffset);
   if (h.payload_length < crypto_aead_xchacha20poly1305_ietf_ABYTES || h.payload_length > kMaxBlockPayload)
     return Status::Corruption("implausible block payload length " + std::to_string(h.payload_length));
-  if (h.compression != kCompressionZstd) return Status::Corruption("unknown block compression");
+  if (h.compression != kCompressionZstd && h.compression != kCompressionZstdPerEntry)
+    return Status::Corruption("unknown block compression " + std::to_string(h.compression));
   return h;
 }
 
@@ -107,7 +192,30 @@ bool BlockCrcMatches(std::string_view record) {
   return RecordCrc(record.substr(0, kCrcOffset), record.substr(kBlockHeaderSize)) == stored;
 }
 
-Result<DecodedBlock> DecodeBlock(std::string_view record, const Key& key) {
+namespace {
+
+Result<std::string> Decompress(std::string_view frame, uint32_t size, uint32_t dict_id, const DictionaryLookup& dicts,
+                               uint64_t block_id) {
+  if (size > kMaxBlockPayload) return Status::Corruption("implausible entry size in block " + std::to_string(block_id));
+  std::string out(size, '\0');
+  size_t got;
+  if (dict_id) {
+    const Dictionary* d = dicts ? dicts(dict_id) : nullptr;
+    if (!d) return Status::Corruption("block " + std::to_string(block_id) + " needs dictionary " +
+                                      std::to_string(dict_id) + ", which the archive does not have");
+    got = ZSTD_decompress_usingDDict(ThreadDCtx(), out.data(), out.size(), frame.data(), frame.size(), d->ddict());
+  } else {
+    got = ZSTD_decompressDCtx(ThreadDCtx(), out.data(), out.size(), frame.data(), frame.size());
+  }
+  if (ZSTD_isError(got) || got != size)
+    return Status::Corruption("cannot decompress an entry of block " + std::to_string(block_id));
+  return out;
+}
+
+}  // namespace
+
+Result<DecodedBlock> DecodeBlock(std::string_view record, const Key& key, const DictionaryLookup& dicts,
+                                 bool expand) {
   CUSTODIAN_ASSIGN_OR_RETURN(BlockHeader h, DecodeBlockHeader(record));
   if (record.size() != kBlockHeaderSize + h.payload_length)
     return Status::Corruption("block record length does not match its header");
@@ -118,14 +226,48 @@ Result<DecodedBlock> DecodeBlock(std::string_view record, const Key& key) {
                 kAdBytes, h.nonce, key.data(), reinterpret_cast<const uint8_t*>(record.data()) + kBlockHeaderSize + clen))
     return Status::Corruption("block " + std::to_string(h.block_id) +
                               " fails authentication (wrong key or altered content)");
+  DecodedBlock b;
+  b.block_id = h.block_id;
+  b.compression = h.compression;
+  if (h.compression == kCompressionZstdPerEntry) {
+    std::string_view p = compressed;
+    if (p.size() < 8 || Get32(p.data()) != h.count) return Status::Corruption("block directory mismatch");
+    b.dict_id = Get32(p.data() + 4);
+    size_t dir_end = 8 + size_t(h.count) * 40;
+    if (dir_end > p.size()) return Status::Corruption("block directory truncated");
+    size_t at = dir_end;
+    for (uint32_t i = 0; i < h.count; i++) {
+      const char* e = p.data() + 8 + size_t(i) * 40;
+      Sha256 id;
+      std::memcpy(id.data(), e, 32);
+      uint32_t size = Get32(e + 32), flen = Get32(e + 36);
+      if (at + flen > p.size()) return Status::Corruption("block entry extends past its end");
+      b.ids.push_back(id);
+      b.spans.emplace_back(at, flen);
+      b.sizes.push_back(size);
+      at += flen;
+    }
+    if (at != p.size()) return Status::Corruption("block has trailing bytes");
+    b.plain = std::move(compressed);
+    b.expanded = false;
+    if (!expand) return b;
+    std::string plain;
+    std::vector<std::pair<size_t, size_t>> spans;
+    for (size_t i = 0; i < b.ids.size(); i++) {
+      CUSTODIAN_ASSIGN_OR_RETURN(std::string entry, DecodeEntry(b, i, dicts));
+      spans.emplace_back(plain.size(), entry.size());
+      plain += entry;
+    }
+    b.plain = std::move(plain);
+    b.spans = std::move(spans);
+    b.expanded = true;
+    return b;
+  }
   unsigned long long raw = ZSTD_getFrameContentSize(compressed.data(), clen);
   if (raw == ZSTD_CONTENTSIZE_ERROR || raw == ZSTD_CONTENTSIZE_UNKNOWN || raw > (1ull << 32))
     return Status::Corruption("bad compressed frame in block " + std::to_string(h.block_id));
-  DecodedBlock b;
-  b.block_id = h.block_id;
   b.plain.resize(size_t(raw));
-  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
-  size_t got = ZSTD_decompressDCtx(dctx.get(), b.plain.data(), b.plain.size(), compressed.data(), clen);
+  size_t got = ZSTD_decompressDCtx(ThreadDCtx(), b.plain.data(), b.plain.size(), compressed.data(), clen);
   if (ZSTD_isError(got) || got != raw)
     return Status::Corruption("cannot decompress block " + std::to_string(h.block_id));
   // Directory: count, then (id, length) pairs.
@@ -146,6 +288,13 @@ Result<DecodedBlock> DecodeBlock(std::string_view record, const Key& key) {
   }
   if (at != p.size()) return Status::Corruption("block has trailing bytes");
   return b;
+}
+
+Result<std::string> DecodeEntry(const DecodedBlock& b, size_t slot, const DictionaryLookup& dicts) {
+  if (slot >= b.ids.size()) return Status::NotFound("no entry " + std::to_string(slot) + " in block " +
+                                                    std::to_string(b.block_id));
+  if (b.expanded) return std::string(b.message(slot));
+  return Decompress(b.message(slot), b.sizes[slot], b.dict_id, dicts, b.block_id);
 }
 
 std::string EncodeSegmentHeader(uint64_t segment_number) {

@@ -73,3 +73,47 @@ TEST(Block, SegmentHeader) {
 
 }  // namespace
 }  // namespace custodian::store
+
+namespace custodian::store {
+namespace {
+
+TEST(Block, PerEntryBlocksWithAndWithoutADictionary) {
+  Key key = Keys::FromMaster(Key{7}).BlockKey(Keys::NewSeed());
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; i++)
+    texts.push_back("From: someone" + std::to_string(i % 7) + "@example.com\nSubject: quarterly report " +
+                    std::to_string(i) + "\n\nPlease find the numbers for region " + std::to_string(i * 31 % 97) +
+                    " attached; call me at extension " + std::to_string(1000 + i) + ".\n");
+  std::vector<std::string_view> samples(texts.begin(), texts.end());
+  std::string trained = TrainDictionary(samples, 1024);
+  ASSERT_FALSE(trained.empty());
+  EXPECT_TRUE(TrainDictionary({samples.begin(), samples.begin() + 3}, 1024).empty());  // too little
+  auto dict = Dictionary::Create(5, trained);
+  ASSERT_TRUE(dict);
+  DictionaryLookup dicts = [&](uint32_t id) { return id == 5 ? dict.get() : nullptr; };
+  std::vector<BlockEntry> entries;
+  for (const auto& t : texts) entries.push_back({ComputeSha256(t), t});
+  std::string plain_rec = EncodePerEntryBlock(1, entries, key, nullptr);
+  std::string dict_rec = EncodePerEntryBlock(2, entries, key, dict.get());
+  EXPECT_LT(dict_rec.size(), plain_rec.size());  // the dictionary pays for itself
+  for (const std::string* rec : {&plain_rec, &dict_rec}) {
+    auto whole = DecodeBlock(*rec, key, dicts);
+    ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+    auto lazy = DecodeBlock(*rec, key, dicts, /*expand=*/false);
+    ASSERT_TRUE(lazy.ok());
+    EXPECT_FALSE(lazy->expanded);
+    for (size_t i = 0; i < texts.size(); i++) {
+      EXPECT_EQ(whole->message(i), texts[i]);
+      EXPECT_EQ(*DecodeEntry(*lazy, i, dicts), texts[i]);
+      EXPECT_EQ(lazy->ids[i], ComputeSha256(texts[i]));
+    }
+    EXPECT_FALSE(DecodeEntry(*lazy, texts.size(), dicts).ok());
+  }
+  // Without its dictionary a block says which one it needs.
+  auto missing = DecodeBlock(dict_rec, key, nullptr);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("needs dictionary 5"), std::string::npos) << missing.status().ToString();
+}
+
+}  // namespace
+}  // namespace custodian::store
