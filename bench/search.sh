@@ -7,7 +7,7 @@
 #   bench/search.sh [SCALE]     SCALE: which bench/work/maildir-xSCALE to use (default 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$PWD/build/custodian
+BIN=${CUSTODIAN_BIN:-$PWD/build/custodian}
 K=${1:-1}
 WORK=$PWD/bench/work
 MD=$WORK/maildir-x$K
