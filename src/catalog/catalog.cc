@@ -1,5 +1,7 @@
 #include "catalog/catalog.h"
 
+#include <cstdlib>
+
 #include <cstdio>
 #include <cstring>
 
@@ -8,7 +10,9 @@
 namespace custodian::catalog {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: the foundation; 2: trigram index, text dictionaries, messages_keys (added tables and
+// indexes only, so opening a version 1 archive for writing upgrades it in place).
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -131,15 +135,18 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool rea
   if (!read_only) {
     CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON;"));
     CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec(kSchema));
-    auto v = c->GetMeta("schema_version");
-    if (!v.ok() && v.status().code() == Status::Code::kNotFound) {
-      CUSTODIAN_RETURN_IF_ERROR(c->SetMeta("schema_version", std::to_string(kSchemaVersion)));
-    } else if (!v.ok()) {
-      return v.status();
-    } else if (*v != std::to_string(kSchemaVersion)) {
-      return Status::Unsupported("catalog schema version " + *v + " (this build reads " +
-                                 std::to_string(kSchemaVersion) + ")");
-    }
+  }
+  auto v = c->GetMeta("schema_version");
+  if (!v.ok() && !(v.status().code() == Status::Code::kNotFound && !read_only)) return v.status();
+  int version = v.ok() ? std::atoi(v->c_str()) : 0;
+  if (version > kSchemaVersion)
+    return Status::Unsupported("the archive was written by a newer version of custodian (catalog schema " + *v +
+                               "; this build knows up to " + std::to_string(kSchemaVersion) + ")");
+  if (version < kSchemaVersion) {
+    if (read_only && version > 0)
+      return Status::Unsupported("the archive was written by an older version of custodian (catalog schema " + *v +
+                                 "); open it for writing once to upgrade it, e.g. with `custodian reindex`");
+    if (!read_only) CUSTODIAN_RETURN_IF_ERROR(c->SetMeta("schema_version", std::to_string(kSchemaVersion)));
   }
   CUSTODIAN_RETURN_IF_ERROR(c->Prepare());
   return c;

@@ -216,3 +216,31 @@ TEST_F(EncryptionTest, WalRecoveryAfterCrashAndTornTail) {
 
 }  // namespace
 }  // namespace custodian::catalog
+
+namespace custodian::catalog {
+namespace {
+
+TEST_F(CatalogTest, OlderSchemaIsUpgradedByAWriterAndExplainedToAReader) {
+  ASSERT_TRUE(cat_->SetMeta("schema_version", "1").ok());
+  cat_.reset();
+  auto reader = Catalog::Open(dir_ + "/catalog.db", true, key_);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.status().message().find("older version"), std::string::npos) << reader.status().ToString();
+  auto writer = Catalog::Open(dir_ + "/catalog.db", false, key_);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "2");
+  writer->reset();
+  EXPECT_TRUE(Catalog::Open(dir_ + "/catalog.db", true, key_).ok());
+  // A newer archive is refused by both.
+  {
+    auto w = Catalog::Open(dir_ + "/catalog.db", false, key_);
+    ASSERT_TRUE((*w)->SetMeta("schema_version", "99").ok());
+  }
+  auto newer = Catalog::Open(dir_ + "/catalog.db", true, key_);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_NE(newer.status().message().find("newer version"), std::string::npos);
+  EXPECT_FALSE(Catalog::Open(dir_ + "/catalog.db", false, key_).ok());
+}
+
+}  // namespace
+}  // namespace custodian::catalog
