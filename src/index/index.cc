@@ -452,12 +452,105 @@ Result<std::vector<std::string>> Index::CheckConsistency() {
   return out;
 }
 
-Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled* out) {
-  using K = query::Node::Kind;
+namespace {
+using K = query::Node::Kind;
+// A node whose matches are a set of texts: the texts decide it alone, whichever message has them.
+bool IsTextLevel(const query::Node& n) {
+  switch (n.kind) {
+    case K::kWord:
+    case K::kPhrase:
+    case K::kPrefix:
+    case K::kSubstring:
+    case K::kRegex:
+      return true;
+    case K::kOr:
+      return !n.children.empty() && std::all_of(n.children.begin(), n.children.end(), [](const auto& c) {
+               return IsTextLevel(*c);
+             });
+    case K::kAnd: {
+      // NOT inside an AND subtracts texts; the AND needs at least one positive text-level child.
+      bool positive = false;
+      for (const auto& c : n.children) {
+        if (c->kind == K::kNot && c->children.size() == 1 && IsTextLevel(*c->children[0])) continue;
+        if (!IsTextLevel(*c)) return false;
+        positive = true;
+      }
+      return positive;
+    }
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+Status Index::CompileText(const query::Node& n, const TextMatcher& matcher, Compiled* out) {
   auto param = [&](std::string v) {
     out->params.push_back(std::move(v));
     return "?" + std::to_string(out->params.size());
   };
+  switch (n.kind) {
+    case K::kWord:
+    case K::kPhrase:
+    case K::kPrefix: {
+      Table t = TableFor(n.field);
+      std::string m = param(MatchExpression(n));
+      std::string in_words = "SELECT rowid AS tid FROM words WHERE words MATCH " + m;
+      std::string in_names = "SELECT rowid AS tid FROM names WHERE names MATCH " + m;
+      out->sql += t == Table::kWords ? in_words : t == Table::kNames ? in_names : in_words + " UNION " + in_names;
+      return Status::Ok();
+    }
+    case K::kSubstring:
+    case K::kRegex: {
+      CUSTODIAN_ASSIGN_OR_RETURN(std::vector<int64_t> ids, matcher(n));
+      std::string json = "[";
+      for (size_t i = 0; i < ids.size(); i++) {
+        if (i) json += ',';
+        json += std::to_string(ids[i]);
+      }
+      json += "]";
+      out->sql += "SELECT value AS tid FROM json_each(" + param(json) + ")";
+      return Status::Ok();
+    }
+    case K::kOr:
+    case K::kAnd: {
+      // Positive children first, joined by INTERSECT or UNION; then EXCEPT each negated one.
+      // Compound SELECTs associate left to right, so every operand is wrapped.
+      bool first = true;
+      for (const auto& c : n.children) {
+        if (n.kind == K::kAnd && c->kind == K::kNot) continue;
+        if (!first) out->sql += n.kind == K::kAnd ? " INTERSECT " : " UNION ";
+        first = false;
+        out->sql += "SELECT tid FROM (";
+        CUSTODIAN_RETURN_IF_ERROR(CompileText(*c, matcher, out));
+        out->sql += ")";
+      }
+      if (n.kind == K::kAnd)
+        for (const auto& c : n.children) {
+          if (c->kind != K::kNot) continue;
+          out->sql += " EXCEPT SELECT tid FROM (";
+          CUSTODIAN_RETURN_IF_ERROR(CompileText(*c->children[0], matcher, out));
+          out->sql += ")";
+        }
+      return Status::Ok();
+    }
+    default:
+      return Status::Internal("not a text-level query node");
+  }
+}
+
+Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled* out) {
+  auto param = [&](std::string v) {
+    out->params.push_back(std::move(v));
+    return "?" + std::to_string(out->params.size());
+  };
+  if (IsTextLevel(n)) {
+    // Set algebra over texts, then one step to the messages that have them: texts are fewer
+    // than messages (copies share one), and the messages table is read once.
+    out->sql += "SELECT msg FROM messages WHERE text_id IN (";
+    CUSTODIAN_RETURN_IF_ERROR(CompileText(n, matcher, out));
+    out->sql += ")";
+    return Status::Ok();
+  }
   auto copies_where = [&](const std::string& cond) {
     return "SELECT k.msg AS msg FROM copies k JOIN folders f ON f.folder_id = k.folder_id"
            " JOIN custodians c ON c.cust_id = f.cust_id WHERE " + cond;

@@ -115,6 +115,8 @@ class Index {
     std::vector<std::string> params;
   };
   Status Compile(const query::Node& n, const TextMatcher& matcher, Compiled* out);
+  // The same for a node decided by texts alone: a SELECT of text ids ("tid").
+  Status CompileText(const query::Node& n, const TextMatcher& matcher, Compiled* out);
   struct GramSegment {
     int64_t segment, first_text, last_text;
   };

@@ -226,3 +226,34 @@ TEST_F(IndexTest, TrigramSegmentsAndUncoveredTexts) {
 
 }  // namespace
 }  // namespace custodian::index
+
+namespace custodian::index {
+namespace {
+
+// Text-level set algebra (AND/OR/NOT over words evaluated on texts) agrees with the message
+// level: messages sharing a text, a message without text, and mixed nodes.
+TEST_F(IndexTest, BooleanAlgebraOverTextsAndMessages) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  SearchDocument a, b, c;
+  a.from = "ann@example.com";
+  a.body = "alpha beta";
+  b.from = "bob@example.com";
+  b.body = "alpha gamma";
+  c.body = "gamma delta";
+  int64_t ma = Add(a), ma2 = Add(a), mb = Add(b, 100), mc = Add(c);
+  catalog::MessageRow bare;  // a message with no searchable text
+  bare.id = ComputeSha256("bare");
+  int64_t mbare = *cat_->AddMessage(bare);
+  EXPECT_EQ(Find("alpha beta"), (std::vector<int64_t>{ma, ma2}));
+  EXPECT_EQ(Find("alpha -beta"), std::vector<int64_t>{mb});
+  EXPECT_EQ(Find("(beta OR delta) -from:ann@example.com"), std::vector<int64_t>{mc});
+  EXPECT_EQ(Find("gamma (alpha OR delta) -alpha"), std::vector<int64_t>{mc});
+  EXPECT_EQ(Find("alpha from:bob@example.com"), std::vector<int64_t>{mb});
+  EXPECT_EQ(Find("-alpha"), (std::vector<int64_t>{mc, mbare}));     // NOT alone: every other message
+  EXPECT_EQ(Find("gamma date:..1970-01-01"), std::vector<int64_t>{mb});  // mixed with a message field
+  EXPECT_EQ(Find("gamma OR date:..1970-01-01"), (std::vector<int64_t>{mb, mc}));
+  ASSERT_TRUE(cat_->Commit().ok());
+}
+
+}  // namespace
+}  // namespace custodian::index
