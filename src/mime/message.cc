@@ -235,12 +235,47 @@ std::vector<Address> Addresses(GMimeMessage* message, GMimeAddressType type, con
 std::vector<std::string> ParseMessageIds(GMimeParserOptions* options, const char* raw) {
   std::vector<std::string> ids;
   if (raw == nullptr) return ids;
-  GMimeReferences* refs = g_mime_references_parse(options, raw);
-  if (refs == nullptr) return ids;
-  int n = g_mime_references_length(refs);
-  for (int i = 0; i < n; i++) ids.push_back(Utf8(g_mime_references_get_message_id(refs, i)));
-  g_mime_references_free(refs);
+  if (GMimeReferences* refs = g_mime_references_parse(options, raw)) {
+    int n = g_mime_references_length(refs);
+    for (int i = 0; i < n; i++) ids.push_back(Utf8(g_mime_references_get_message_id(refs, i)));
+    g_mime_references_free(refs);
+  }
   return ids;
+}
+
+// In-Reply-To names the message replied to. Older mailers (MH, nmh) wrote it as prose, `Message
+// from Ann <ann@x> of "Wed, 21 Aug 2002." <id@host>`, where the first bracketed token is the
+// author's address: then the last token that looks like a message id (an @, no space) is it.
+std::string InReplyTo(GMimeParserOptions* options, const char* raw) {
+  if (raw == nullptr) return "";
+  std::string_view v(raw);
+  std::vector<std::string_view> tokens;
+  bool prose = false;
+  for (size_t at = 0; at < v.size();) {
+    char c = v[at];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      at++;
+    } else if (c == '<') {
+      size_t close = v.find_first_of("<> \t\r\n", at + 1);
+      if (close == std::string_view::npos || v[close] != '>') {
+        prose = true;
+        at++;
+        continue;
+      }
+      tokens.push_back(v.substr(at + 1, close - at - 1));
+      at = close + 1;
+    } else {
+      prose = true;
+      at++;
+    }
+  }
+  if (!prose) {
+    std::vector<std::string> ids = ParseMessageIds(options, raw);
+    return ids.empty() ? "" : ids.front();
+  }
+  for (auto t = tokens.rbegin(); t != tokens.rend(); ++t)
+    if (t->find('@') != std::string_view::npos && t->front() != '@' && t->back() != '@') return Utf8(*t);
+  return "";
 }
 
 using AttachmentFn = std::function<void(const Attachment&, std::string_view)>;
@@ -297,9 +332,7 @@ class Parser {
       if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
       out_->message_id = Utf8(v);
     }
-    std::vector<std::string> in_reply_to =
-        ParseMessageIds(options_, RawHeader(object, "In-Reply-To"));
-    if (!in_reply_to.empty()) out_->in_reply_to = std::move(in_reply_to.front());
+    out_->in_reply_to = InReplyTo(options_, RawHeader(object, "In-Reply-To"));
     out_->references = ParseMessageIds(options_, RawHeader(object, "References"));
   }
 

@@ -653,3 +653,21 @@ TEST_F(MessageTest, ForEachAttachmentMatchesParseMessageOnCorpus) {
 
 }  // namespace
 }  // namespace custodian::mime
+
+namespace custodian::mime {
+namespace {
+
+TEST(MessageIds, ProseInReplyToFromOlderMailersStillLinks) {
+  ParsedMessage m = ParseMessage(
+      "From: dl@example.com\nSubject: RE: x\nMessage-Id: <200208221811.LAA21283@maltesecat>\n"
+      "In-Reply-To: Message from Ann <ann@example.com> of \"Wed, 21 Aug 2002 11:30:03 PDT.\"\n"
+      "    <20020821183003.25673.41476.Mailman@lair.xent.com>\n\nbody\n");
+  EXPECT_EQ(m.in_reply_to, "20020821183003.25673.41476.Mailman@lair.xent.com");
+  ParsedMessage plain = ParseMessage("From: a@b\nIn-Reply-To: <p@example.com>\n\nx\n");
+  EXPECT_EQ(plain.in_reply_to, "p@example.com");
+  ParsedMessage junk = ParseMessage("From: a@b\nIn-Reply-To: your message of yesterday\n\nx\n");
+  EXPECT_EQ(junk.in_reply_to, "");
+}
+
+}  // namespace
+}  // namespace custodian::mime
