@@ -1,12 +1,13 @@
 # Sourced by bench/run.sh and bench/search.sh; needs SRC and WORK set.
 # Lay the corpus out as Maildir: <user>/<folder>/cur/<n>:2,S . Scale k>1 adds k-1 variants of
 # every message, each a distinct message: an X-Bench-Copy header, its own Message-ID (".cN" added
-# inside the brackets) and its own last body line, so neither the tools' Message-ID deduplication
-# nor our text deduplication can fold the copies together.
+# inside the brackets) and a last body line "bench copy N", so neither the tools' Message-ID
+# deduplication nor our text deduplication can fold copy N into copy M. Within one copy, the same
+# mail kept in several folders still shares its text, as it does in the real corpus.
 make_maildir() {
   local k=$1
   local dst=$WORK/maildir-x$k
-  [ -f "$dst/.done-v2" ] && return
+  [ -f "$dst/.done-v3" ] && return
   rm -rf "$dst"
   python3 - "$SRC" "$dst" "$k" <<'PY'
 import os, re, sys
@@ -25,9 +26,9 @@ for user in sorted(os.listdir(src)):
                     data = msgid.sub(rb"\1.c%d>" % c, data, count=1)
                     if not data.endswith(b"\n"):
                         data += b"\n"
-                    data += b"bench copy %d of %s\n" % (c, f.encode())
+                    data += b"bench copy %d\n" % c
                 open(os.path.join(out, f.rstrip(".") + ":2,S"), "wb").write(data)
 PY
-  touch "$dst/.done-v2"
+  touch "$dst/.done-v3"
 }
 

@@ -169,21 +169,26 @@ Result<std::optional<std::vector<int64_t>>> ArchiveImpl::CandidateTexts(const qu
     }
     filter.AllPotentials(unseen, &potential);
     if (!potential.empty()) return out;  // the pattern can match without any atom the index sees
-    std::unordered_map<int64_t, std::vector<int>> found;
+    // (text, atom) for every atom the index finds in a text, grouped by text.
+    std::vector<std::pair<int64_t, int>> found;
     for (size_t i = 0; i < atoms.size(); i++) {
       if (keys[i].empty()) continue;
       CUSTODIAN_ASSIGN_OR_RETURN(Ids ids, index_->TextsWithGrams(keys[i]));
-      for (int64_t t : ids) found[t].push_back(int(i));
+      for (int64_t t : ids) found.emplace_back(t, int(i));
     }
+    std::sort(found.begin(), found.end());
     out.emplace();
-    for (auto& [text, present] : found) {
-      present.insert(present.end(), unseen.begin(), unseen.end());
+    std::vector<int> present;
+    for (size_t a = 0; a < found.size();) {
+      size_t b = a;
+      present = unseen;
+      for (; b < found.size() && found[b].first == found[a].first; b++) present.push_back(found[b].second);
       std::sort(present.begin(), present.end());
       potential.clear();
       filter.AllPotentials(present, &potential);
-      if (!potential.empty()) out->push_back(text);
+      if (!potential.empty()) out->push_back(found[a].first);
+      a = b;
     }
-    std::sort(out->begin(), out->end());
   }
   // Texts the trigram index does not cover yet are always candidates.
   CUSTODIAN_ASSIGN_OR_RETURN(Ids uncovered, index_->UncoveredTexts());

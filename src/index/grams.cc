@@ -73,6 +73,27 @@ std::vector<uint32_t> LiteralGrams(std::string_view literal) {
   return out;
 }
 
+void GramAccumulator::Append(Postings& p, uint64_t gap) {
+  uint8_t buf[10];
+  size_t n = 0;
+  while (gap >= 0x80) {
+    buf[n++] = uint8_t(gap | 0x80);
+    gap >>= 7;
+  }
+  buf[n++] = uint8_t(gap);
+  for (size_t i = 0; i < n; i++) {
+    if (p.fill == sizeof(Chunk::data)) {
+      chunks_[p.tail].next = uint32_t(chunks_.size());
+      p.tail = uint32_t(chunks_.size());
+      chunks_.emplace_back();
+      p.fill = 0;
+    }
+    chunks_[p.tail].data[p.fill++] = buf[i];
+  }
+  p.bytes += uint32_t(n);
+  bytes_ += n;
+}
+
 void GramAccumulator::Add(int64_t text_id, std::string_view text) {
   if (slot_.empty()) slot_.assign(size_t(1) << kGramBits, kNoSlot);
   if (first_ == 0) first_ = text_id;
@@ -83,16 +104,17 @@ void GramAccumulator::Add(int64_t text_id, std::string_view text) {
     uint32_t& s = slot_[g];
     if (s == kNoSlot) {
       s = uint32_t(postings_.size());
-      postings_.emplace_back();
-      postings_.back().last = first_ - 1;
+      Postings p;
+      p.last = first_ - 1;
+      p.head = p.tail = uint32_t(chunks_.size());
+      chunks_.emplace_back();
+      postings_.push_back(p);
       keys_.push_back(g);
+      bytes_ += sizeof(Chunk) + sizeof(Postings);
     }
     Postings& p = postings_[s];
-    size_t before = p.deltas.size();
-    PutVarint(uint64_t(text_id - p.last), &p.deltas);
-    bytes_ += p.deltas.size() - before;
+    Append(p, uint64_t(text_id - p.last));
     p.last = text_id;
-    p.count++;
   }
 }
 
@@ -103,17 +125,24 @@ std::vector<std::pair<uint32_t, std::string>> GramAccumulator::Take() {
   std::vector<std::pair<uint32_t, std::string>> rows;
   rows.reserve(order.size());
   size_t span = size_t(last_ - first_ + 1), bitmap_bytes = (span + 7) / 8;
+  std::string deltas;
   for (uint32_t i : order) {
-    Postings& p = postings_[i];
+    const Postings& p = postings_[i];
+    deltas.clear();
+    for (uint32_t c = p.head, left = p.bytes; left > 0; c = chunks_[c].next) {
+      uint32_t take = std::min<uint32_t>(left, sizeof(Chunk::data));
+      deltas.append(reinterpret_cast<const char*>(chunks_[c].data), take);
+      left -= take;
+    }
     std::string row;
-    if (bitmap_bytes < p.deltas.size()) {  // a common trigram: one bit per text is smaller
+    if (bitmap_bytes < deltas.size()) {  // a common trigram: one bit per text is smaller
       row.assign(1 + bitmap_bytes, '\0');
       row[0] = char(kBitmap);
       int64_t id = first_ - 1;
-      for (size_t at = 0; at < p.deltas.size();) {
+      for (size_t at = 0; at < deltas.size();) {
         uint64_t gap = 0;
         for (int shift = 0;; shift += 7) {
-          auto b = static_cast<unsigned char>(p.deltas[at++]);
+          auto b = static_cast<unsigned char>(deltas[at++]);
           gap |= uint64_t(b & 0x7F) << shift;
           if (!(b & 0x80)) break;
         }
@@ -122,9 +151,9 @@ std::vector<std::pair<uint32_t, std::string>> GramAccumulator::Take() {
         row[1 + bit / 8] = char(static_cast<unsigned char>(row[1 + bit / 8]) | (1u << (bit % 8)));
       }
     } else {
-      row.reserve(1 + p.deltas.size());
+      row.reserve(1 + deltas.size());
       row.push_back(char(kVarints));
-      row += p.deltas;
+      row += deltas;
     }
     rows.emplace_back(keys_[i], std::move(row));
   }
@@ -136,6 +165,7 @@ void GramAccumulator::Clear() {
   for (uint32_t g : keys_) slot_[g] = kNoSlot;
   postings_.clear();
   keys_.clear();
+  chunks_.clear();
   first_ = last_ = 0;
   bytes_ = 0;
 }

@@ -46,13 +46,22 @@ class GramAccumulator {
   void Clear();
 
  private:
+  // A trigram's varint gaps (from the previous id; from first - 1 for the first) live in a
+  // chain of fixed chunks in one arena: no allocation per trigram, and little slack.
+  struct Chunk {
+    uint8_t data[28];
+    uint32_t next;
+  };
   struct Postings {
     int64_t last = 0;
-    std::string deltas;  // varint gaps from the previous id (from first - 1 for the first)
-    uint32_t count = 0;
+    uint32_t head = 0, tail = 0;  // chunk indices
+    uint32_t fill = 0;            // bytes used in the tail chunk
+    uint32_t bytes = 0;           // all gap bytes
   };
+  void Append(Postings& p, uint64_t gap);
   std::vector<uint32_t> slot_;  // trigram -> index in postings_, or ~0u
   std::vector<Postings> postings_;
+  std::vector<Chunk> chunks_;
   std::vector<uint32_t> keys_;  // trigrams in postings_ order
   std::vector<uint32_t> scratch_;
   int64_t first_ = 0, last_ = 0;

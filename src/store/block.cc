@@ -144,6 +144,9 @@ std::string EncodePerEntryBlock(uint64_t block_id, const std::vector<BlockEntry>
   // u32 count, u32 dictionary id, count x {id, u32 size, u32 frame length}, then the frames.
   std::string frames;
   std::vector<uint32_t> frame_len;
+  size_t bound = 0;
+  for (const auto& e : entries) bound += ZSTD_compressBound(e.data.size());
+  frames.reserve(bound);
   for (const auto& e : entries) {
     size_t at = frames.size();
     frames.resize(at + ZSTD_compressBound(e.data.size()));
