@@ -2,7 +2,8 @@
 # Search benchmark: the same queries through custodian and notmuch, and substring/regex search
 # through custodian and ripgrep, in one run, on the Enron subset laid out as Maildir by
 # bench/layout.sh (bench/work/maildir-xSCALE). Each query is a fresh process (start to last result);
-# every tool's output goes to /dev/null; the figure is the median of 3 runs of the whole set.
+# every tool's output goes to /dev/null; the figure is the median of 5 runs of the whole set,
+# after one run to warm the page cache.
 #
 #   bench/search.sh [SCALE]     SCALE: which bench/work/maildir-xSCALE to use (default 1)
 set -euo pipefail
@@ -51,8 +52,10 @@ regexes = [  # (custodian query, ripgrep arguments)
     (r"re:/[Cc]onfidentiality [Aa]greement/", ["[Cc]onfidentiality [Aa]greement"]),
 ]
 def timed(cmds):
+    for c in cmds:
+        subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     runs = []
-    for _ in range(3):
+    for _ in range(5):
         t = time.perf_counter()
         for c in cmds:
             subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
