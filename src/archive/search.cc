@@ -23,6 +23,7 @@ namespace custodian {
 namespace {
 
 constexpr size_t kSnippetContext = 70;
+constexpr size_t kParallelCheckBytes = 16 << 20;
 
 // Lower-cases ASCII and folds Latin-1 accented letters (é -> e), as the word index does, keeping
 // for each folded byte the offset of the original character it came from.
@@ -268,9 +269,19 @@ Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
     std::lock_guard<std::mutex> lock(mu);
     matched.insert(matched.end(), mine.begin(), mine.end());
   };
-  std::thread helper(worker);
-  worker();
-  helper.join();
+  // A second thread pays for itself only on a large read: starting it, and its cold allocator
+  // and zstd context, cost more than a few megabytes of text take to check (measured: 5.5 MB of
+  // candidates checked in 29 ms on one thread, 37 ms on two).
+  size_t bytes = 0;
+  for (const auto& [block, rows] : work)
+    for (const auto& r : rows) bytes += r.size;
+  if (bytes < kParallelCheckBytes) {
+    worker();
+  } else {
+    std::thread helper(worker);
+    worker();
+    helper.join();
+  }
   CUSTODIAN_RETURN_IF_ERROR(failure);
   std::sort(matched.begin(), matched.end());
   return matched;
