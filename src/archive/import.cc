@@ -40,6 +40,8 @@ struct Item {
   index::SearchDocument doc;  // what search sees of it
   std::string text;           // doc.Text(), stored for substring and regex search
   Sha256 text_hash{};
+  std::string text_frame;     // text compressed for its block by the parsing thread, if it could
+  uint32_t text_frame_dict = 0;
 };
 
 struct Batch {
@@ -132,7 +134,9 @@ void FillRow(Item* it) {
 
 // Hashes and parses a batch on `threads` threads. Each worker has its own read-only catalog
 // connection to skip parsing messages the archive already holds (a re-import parses nothing).
-Status ParseBatch(Batch* b, const std::vector<catalog::Catalog*>& readers) {
+// `dict`, if not null, is the dictionary text blocks are being written with: each new text is
+// compressed with it here, on the parsing threads, rather than by the single writer.
+Status ParseBatch(Batch* b, const std::vector<catalog::Catalog*>& readers, const store::Dictionary* dict) {
   std::atomic<size_t> next{0};
   std::vector<Status> errors(readers.size());
   auto work = [&](size_t w) {
@@ -145,7 +149,13 @@ Status ParseBatch(Batch* b, const std::vector<catalog::Catalog*>& readers) {
         return;
       }
       it.known = found->has_value();
-      if (!it.known) FillRow(&it);
+      if (!it.known) {
+        FillRow(&it);
+        if (dict) {
+          it.text_frame = store::CompressEntry(it.text, dict);
+          it.text_frame_dict = dict->id();
+        }
+      }
     }
   };
   std::vector<std::thread> pool;
@@ -262,8 +272,10 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
     CUSTODIAN_RETURN_IF_ERROR(queue.Fill(&b));
     return b;
   };
+  // The text dictionary, once the writer has one, for the parsing threads (set between batches).
+  std::atomic<const store::Dictionary*> text_dict{nullptr};
   auto parse = [&](Batch b) -> Result<Batch> {
-    CUSTODIAN_RETURN_IF_ERROR(ParseBatch(&b, readers));
+    CUSTODIAN_RETURN_IF_ERROR(ParseBatch(&b, readers, text_dict.load()));
     return b;
   };
   // A future from std::async waits for its task when destroyed, so early returns are safe.
@@ -328,7 +340,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
         }
       }
       entries.clear();
-      for (Item* it : fresh_texts) entries.push_back({it->text_hash, it->text});
+      for (Item* it : fresh_texts) entries.push_back({it->text_hash, it->text, it->text_frame, it->text_frame_dict});
       std::vector<std::pair<int64_t, uint32_t>> text_places(fresh_texts.size());
       CUSTODIAN_RETURN_IF_ERROR(AppendBlocks(catalog::BlockKind::kTexts, entries, &next_block,
                                              [&](size_t i, int64_t block, uint32_t slot) {
@@ -377,6 +389,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
       return catalog_->Commit();
     };
     Status st = write_batch();
+    if (st.ok() && !text_dict.load() && !dicts_.empty()) text_dict = dicts_.rbegin()->second.get();
     if (!st.ok()) {
       (void)catalog_->Rollback();
       index_->DropPendingGrams();

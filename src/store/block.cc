@@ -99,7 +99,7 @@ Dictionary::~Dictionary() {
 }
 
 const ZSTD_CDict* Dictionary::cdict() const {
-  if (!cdict_) cdict_ = ZSTD_createCDict(bytes_.data(), bytes_.size(), kZstdLevel);
+  std::call_once(cdict_once_, [this] { cdict_ = ZSTD_createCDict(bytes_.data(), bytes_.size(), kZstdLevel); });
   return cdict_;
 }
 
@@ -139,30 +139,44 @@ std::string EncodeBlock(uint64_t block_id, const std::vector<BlockEntry>& entrie
   return Seal(block_id, uint32_t(entries.size()), kCompressionZstd, compressed, key);
 }
 
+std::string CompressEntry(std::string_view data, const Dictionary* dict) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  size_t n = dict && dict->cdict()
+                 ? ZSTD_compress_usingCDict(ThreadCCtx(), out.data(), out.size(), data.data(), data.size(), dict->cdict())
+                 : ZSTD_compressCCtx(ThreadCCtx(), out.data(), out.size(), data.data(), data.size(), kZstdLevel);
+  assert(!ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
 std::string EncodePerEntryBlock(uint64_t block_id, const std::vector<BlockEntry>& entries, const Key& key,
                                 const Dictionary* dict) {
   // u32 count, u32 dictionary id, count x {id, u32 size, u32 frame length}, then the frames.
   std::string frames;
   std::vector<uint32_t> frame_len;
   size_t bound = 0;
-  for (const auto& e : entries) bound += ZSTD_compressBound(e.data.size());
+  for (const auto& e : entries) bound += e.frame.empty() ? ZSTD_compressBound(e.data.size()) : e.frame.size();
   frames.reserve(bound);
+  uint32_t dict_id = dict && dict->cdict() ? dict->id() : 0;
   for (const auto& e : entries) {
     size_t at = frames.size();
-    frames.resize(at + ZSTD_compressBound(e.data.size()));
-    size_t n = dict && dict->cdict()
-                   ? ZSTD_compress_usingCDict(ThreadCCtx(), frames.data() + at, frames.size() - at, e.data.data(),
-                                              e.data.size(), dict->cdict())
-                   : ZSTD_compressCCtx(ThreadCCtx(), frames.data() + at, frames.size() - at, e.data.data(),
-                                       e.data.size(), kZstdLevel);
-    assert(!ZSTD_isError(n));
-    frames.resize(at + n);
-    frame_len.push_back(uint32_t(n));
+    if (!e.frame.empty() && e.frame_dict == dict_id) {
+      frames.append(e.frame);
+    } else {
+      frames.resize(at + ZSTD_compressBound(e.data.size()));
+      size_t n = dict_id ? ZSTD_compress_usingCDict(ThreadCCtx(), frames.data() + at, frames.size() - at,
+                                                    e.data.data(), e.data.size(), dict->cdict())
+                         : ZSTD_compressCCtx(ThreadCCtx(), frames.data() + at, frames.size() - at, e.data.data(),
+                                             e.data.size(), kZstdLevel);
+      assert(!ZSTD_isError(n));
+      frames.resize(at + n);
+    }
+    frame_len.push_back(uint32_t(frames.size() - at));
   }
   std::string plain;
   plain.reserve(8 + entries.size() * 40 + frames.size());
   Put32(&plain, uint32_t(entries.size()));
-  Put32(&plain, dict && dict->cdict() ? dict->id() : 0);
+  Put32(&plain, dict_id);
   for (size_t i = 0; i < entries.size(); i++) {
     plain.append(reinterpret_cast<const char*>(entries[i].id.data()), entries[i].id.size());
     Put32(&plain, uint32_t(entries[i].data.size()));

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,10 @@ struct BlockHeader {
 struct BlockEntry {
   Sha256 id;
   std::string_view data;
+  // For per-entry blocks: `data` already compressed by CompressEntry with dictionary
+  // `frame_dict` (0: none), e.g. on another thread; used when it matches the block's dictionary.
+  std::string_view frame;
+  uint32_t frame_dict = 0;
 };
 
 // A zstd dictionary for per-entry blocks, ready for both directions. Ids start at 1.
@@ -49,13 +54,14 @@ class Dictionary {
   ~Dictionary();
   uint32_t id() const { return id_; }
   const std::string& bytes() const { return bytes_; }
-  const ZSTD_CDict* cdict() const;  // built on first use
+  const ZSTD_CDict* cdict() const;  // built on first use (thread-safe)
   const ZSTD_DDict* ddict() const { return ddict_; }
 
  private:
   Dictionary() = default;
   uint32_t id_ = 0;
   std::string bytes_;
+  mutable std::once_flag cdict_once_;
   mutable ZSTD_CDict* cdict_ = nullptr;
   ZSTD_DDict* ddict_ = nullptr;
 };
@@ -64,6 +70,9 @@ using DictionaryLookup = std::function<const Dictionary*(uint32_t id)>;
 
 // Trains a dictionary of at most max_bytes on `samples`; "" when there is too little to learn from.
 std::string TrainDictionary(const std::vector<std::string_view>& samples, size_t max_bytes);
+
+// One entry's frame for a per-entry block. Thread-safe for a shared dictionary.
+std::string CompressEntry(std::string_view data, const Dictionary* dict);
 
 // Encodes entries into a complete block record (header + ciphertext): compression 1.
 std::string EncodeBlock(uint64_t block_id, const std::vector<BlockEntry>& entries, const Key& key);
