@@ -43,14 +43,6 @@ std::vector<uint64_t>& SeenBits() {
   return bits;
 }
 
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(char(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(char(v));
-}
-
 }  // namespace
 
 void TextGrams(std::string_view text, std::vector<uint32_t>* out) {

@@ -39,7 +39,10 @@ struct BlockHeader {
 };
 
 struct BlockEntry {
-  Sha256 id;
+  BlockEntry() = default;
+  BlockEntry(const Sha256& id, std::string_view data, std::string_view frame = {}, uint32_t frame_dict = 0)
+      : id(id), data(data), frame(frame), frame_dict(frame_dict) {}
+  Sha256 id{};
   std::string_view data;
   // For per-entry blocks: `data` already compressed by CompressEntry with dictionary
   // `frame_dict` (0: none), e.g. on another thread; used when it matches the block's dictionary.
