@@ -86,6 +86,8 @@ struct ArchiveStats {
   uint64_t text_bytes = 0;     // of segment_bytes: decoded texts kept for substring/regex search
   uint64_t word_index_bytes = 0;  // of catalog_bytes: the FTS5 word index
   uint64_t trigram_index_bytes = 0;  // of catalog_bytes: the trigram index for substring/regex
+  uint64_t catalog_free_bytes = 0;   // of catalog_bytes: free pages, reused before the file grows
+  std::vector<std::pair<std::string, uint64_t>> catalog_tables;  // bytes per table and index
   uint64_t texts = 0;          // distinct searchable texts (messages share identical ones)
   std::vector<CustodianSummary> custodians;
 };

@@ -267,6 +267,8 @@ Result<ArchiveStats> ArchiveImpl::Stats() {
   for (const auto& [name, bytes] : sizes)
     if (name == "words" || name == "names") s.word_index_bytes += bytes;
     else if (name == "grams" || name == "gram_segments") s.trigram_index_bytes += bytes;
+  s.catalog_tables = sizes;
+  CUSTODIAN_ASSIGN_OR_RETURN(s.catalog_free_bytes, catalog_->FreeBytes());
   CUSTODIAN_ASSIGN_OR_RETURN(s.text_bytes, catalog_->BlockBytes(catalog::BlockKind::kTexts));
   CUSTODIAN_ASSIGN_OR_RETURN(s.texts, index_->TextCount());
   return s;

@@ -514,6 +514,12 @@ Result<std::vector<std::pair<std::string, uint64_t>>> Catalog::TableSizes() {
   }
 }
 
+Result<uint64_t> Catalog::FreeBytes() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("SELECT freelist_count * page_size FROM pragma_freelist_count, pragma_page_size"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? uint64_t(s.Int(0)) : 0;
+}
+
 Result<std::vector<MessageRow>> Catalog::MessagesWithoutText(size_t limit) {
   CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare(std::string("SELECT ") + kMessageCols +
                                                  " FROM messages m WHERE m.text_id IS NULL"

@@ -128,6 +128,8 @@ class Catalog {
   // Bytes used by each table or index of the database, by SQLite's own accounting (dbstat);
   // FTS5's shadow tables are reported under their virtual table's name.
   Result<std::vector<std::pair<std::string, uint64_t>>> TableSizes();
+  // Bytes of pages the database file holds but no table uses (reused before the file grows).
+  Result<uint64_t> FreeBytes();
 
   // For the search index: messages it does not cover yet (text_id unset), in storage order.
   Result<std::vector<MessageRow>> MessagesWithoutText(size_t limit);

@@ -30,7 +30,11 @@ int CmdStats(const Context& ctx) {
         .Field("text_bytes", s->text_bytes)
         .Field("word_index_bytes", s->word_index_bytes)
         .Field("trigram_index_bytes", s->trigram_index_bytes)
+        .Field("catalog_free_bytes", s->catalog_free_bytes)
         .Field("flagged", s->flagged);
+    w.Key("catalog_tables").BeginObject();
+    for (const auto& [name, bytes] : s->catalog_tables) w.Field(name, bytes);
+    w.EndObject();
     w.Key("custodians").BeginArray();
     for (const auto& c : s->custodians)
       w.BeginObject()
