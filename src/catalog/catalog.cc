@@ -11,8 +11,9 @@ namespace custodian::catalog {
 namespace {
 
 // 1: the foundation; 2: trigram index, text dictionaries, messages_keys (added tables and
-// indexes only, so opening a version 1 archive for writing upgrades it in place).
-constexpr int kSchemaVersion = 2;
+// indexes only, so opening a version 1 archive for writing upgrades it in place); 3: threading
+// keeps keys of Message-IDs and subjects, not the strings (converted by Index::Open).
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;

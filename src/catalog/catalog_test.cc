@@ -228,7 +228,7 @@ TEST_F(CatalogTest, OlderSchemaIsUpgradedByAWriterAndExplainedToAReader) {
   EXPECT_NE(reader.status().message().find("older version"), std::string::npos) << reader.status().ToString();
   auto writer = Catalog::Open(dir_ + "/catalog.db", false, key_);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "2");
+  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "3");
   writer->reset();
   EXPECT_TRUE(Catalog::Open(dir_ + "/catalog.db", true, key_).ok());
   // A newer archive is refused by both.

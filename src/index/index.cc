@@ -15,10 +15,11 @@ CREATE TABLE IF NOT EXISTS texts(text_id INTEGER PRIMARY KEY, hash BLOB NOT NULL
                                  block_id INTEGER NOT NULL, slot INTEGER NOT NULL,
                                  size INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS texts_block ON texts(block_id, slot);
-CREATE TABLE IF NOT EXISTS thread_ids(message_id TEXT PRIMARY KEY, thread INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS thread_ids_thread ON thread_ids(thread);
-CREATE TABLE IF NOT EXISTS thread_subjects(subject TEXT PRIMARY KEY, thread INTEGER NOT NULL,
-                                           has_reply INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS thread_keys(key INTEGER PRIMARY KEY, thread INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS thread_keys_thread ON thread_keys(thread);
+CREATE TABLE IF NOT EXISTS thread_subject_keys(key INTEGER PRIMARY KEY, thread INTEGER NOT NULL,
+                                               has_reply INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS thread_subject_keys_thread ON thread_subject_keys(thread);
 CREATE TABLE IF NOT EXISTS gram_segments(segment INTEGER PRIMARY KEY, first_text INTEGER NOT NULL,
                                          last_text INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS grams(key INTEGER PRIMARY KEY, postings BLOB NOT NULL);
@@ -153,9 +154,50 @@ std::string MatchExpression(const query::Node& n) {
 
 Result<std::unique_ptr<Index>> Index::Open(catalog::Database* db, bool read_only) {
   std::unique_ptr<Index> ix(new Index(db));
-  if (!read_only) CUSTODIAN_RETURN_IF_ERROR(db->Exec(kSchema));
+  if (!read_only) {
+    CUSTODIAN_RETURN_IF_ERROR(db->Exec(kSchema));
+    CUSTODIAN_RETURN_IF_ERROR(ix->UpgradeThreadTables());
+  }
   CUSTODIAN_RETURN_IF_ERROR(ix->Prepare());
   return ix;
+}
+
+// Catalog schema 2 kept Message-IDs and subjects as text (thread_ids, thread_subjects); schema 3
+// keeps their keys. Converts an older archive's rows once, in one transaction.
+Status Index::UpgradeThreadTables() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto old, db_->Prepare("SELECT count(*) FROM sqlite_master WHERE name = 'thread_ids'"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, old.Step());
+  if (!row || old.Int(0) == 0) return Status::Ok();
+  old.Reset();
+  CUSTODIAN_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  auto convert = [&]() -> Status {
+    CUSTODIAN_ASSIGN_OR_RETURN(auto ids, db_->Prepare("SELECT message_id, thread FROM thread_ids"));
+    CUSTODIAN_ASSIGN_OR_RETURN(auto put, db_->Prepare("INSERT OR REPLACE INTO thread_keys(key, thread) VALUES(?, ?)"));
+    while (true) {
+      CUSTODIAN_ASSIGN_OR_RETURN(bool r, ids.Step());
+      if (!r) break;
+      CUSTODIAN_RETURN_IF_ERROR(put.Bind(1, ThreadKey(ids.Text(0))).Bind(2, ids.Int(1)).Exec());
+    }
+    CUSTODIAN_ASSIGN_OR_RETURN(auto subs, db_->Prepare("SELECT subject, thread, has_reply FROM thread_subjects"));
+    CUSTODIAN_ASSIGN_OR_RETURN(
+        auto put_subject,
+        db_->Prepare("INSERT OR REPLACE INTO thread_subject_keys(key, thread, has_reply) VALUES(?, ?, ?)"));
+    while (true) {
+      CUSTODIAN_ASSIGN_OR_RETURN(bool r, subs.Step());
+      if (!r) break;
+      CUSTODIAN_RETURN_IF_ERROR(
+          put_subject.Bind(1, ThreadKey(subs.Text(0))).Bind(2, subs.Int(1)).Bind(3, subs.Int(2)).Exec());
+    }
+    ids = {};
+    subs = {};
+    return db_->Exec("DROP TABLE thread_ids; DROP TABLE thread_subjects");
+  };
+  Status st = convert();
+  if (!st.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return st;
+  }
+  return db_->Exec("COMMIT");
 }
 
 Status Index::Prepare() {
@@ -169,14 +211,14 @@ Status Index::Prepare() {
   CUSTODIAN_ASSIGN_OR_RETURN(
       get_text_, db_->Prepare("SELECT text_id, hash, block_id, slot, size FROM texts WHERE text_id = ?"));
   CUSTODIAN_ASSIGN_OR_RETURN(get_gram_, db_->Prepare("SELECT postings FROM grams WHERE key = ?"));
-  CUSTODIAN_ASSIGN_OR_RETURN(thread_of_id_, db_->Prepare("SELECT thread FROM thread_ids WHERE message_id = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(thread_of_id_, db_->Prepare("SELECT thread FROM thread_keys WHERE key = ?"));
   CUSTODIAN_ASSIGN_OR_RETURN(add_thread_id_,
-                             db_->Prepare("INSERT OR REPLACE INTO thread_ids(message_id, thread) VALUES(?, ?)"));
+                             db_->Prepare("INSERT OR REPLACE INTO thread_keys(key, thread) VALUES(?, ?)"));
   CUSTODIAN_ASSIGN_OR_RETURN(thread_of_subject_,
-                             db_->Prepare("SELECT thread, has_reply FROM thread_subjects WHERE subject = ?"));
+                             db_->Prepare("SELECT thread, has_reply FROM thread_subject_keys WHERE key = ?"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       add_thread_subject_,
-      db_->Prepare("INSERT OR REPLACE INTO thread_subjects(subject, thread, has_reply) VALUES(?, ?, ?)"));
+      db_->Prepare("INSERT OR REPLACE INTO thread_subject_keys(key, thread, has_reply) VALUES(?, ?, ?)"));
   CUSTODIAN_ASSIGN_OR_RETURN(set_thread_, db_->Prepare("UPDATE messages SET thread_id = ? WHERE msg = ?"));
   return Status::Ok();
 }
@@ -293,6 +335,20 @@ Result<std::vector<int64_t>> Index::UncoveredTexts() {
 }
 
 namespace {
+// The key a Message-ID or normalized subject is kept under: the first 8 bytes of its SHA-256
+// (little-endian, as a signed 64-bit integer). A tenth of the size of the strings, and a
+// collision needs billions of distinct ids.
+int64_t ThreadKeyOf(std::string_view s) {
+  Sha256 h = ComputeSha256(s);
+  uint64_t k = 0;
+  for (int i = 7; i >= 0; i--) k = k << 8 | h[size_t(i)];
+  return int64_t(k);
+}
+}  // namespace
+
+int64_t ThreadKey(std::string_view s) { return ThreadKeyOf(s); }
+
+namespace {
 // "Re: Fwd: [list] Budget  " -> "budget"; sets *reply when a reply/forward prefix was removed.
 std::string NormalizeSubject(std::string_view s, bool* reply) {
   *reply = false;
@@ -338,7 +394,7 @@ Result<int64_t> Index::AssignThread(int64_t msg, const std::string& message_id,
   // The threads these ids already belong to.
   std::vector<int64_t> found;
   for (const auto& id : ids) {
-    thread_of_id_.Bind(1, id);
+    thread_of_id_.Bind(1, ThreadKey(id));
     auto row = thread_of_id_.Step();
     if (!row.ok()) return row.status();
     if (*row) found.push_back(thread_of_id_.Int(0));
@@ -348,7 +404,7 @@ Result<int64_t> Index::AssignThread(int64_t msg, const std::string& message_id,
   std::string subj = NormalizeSubject(subject, &reply);
   std::optional<std::pair<int64_t, bool>> by_subject;
   if (!subj.empty()) {
-    thread_of_subject_.Bind(1, subj);
+    thread_of_subject_.Bind(1, ThreadKey(subj));
     auto row = thread_of_subject_.Step();
     if (!row.ok()) return row.status();
     if (*row) by_subject = std::make_pair(thread_of_subject_.Int(0), thread_of_subject_.Int(1) != 0);
@@ -359,16 +415,16 @@ Result<int64_t> Index::AssignThread(int64_t msg, const std::string& message_id,
   int64_t thread = found.empty() ? msg : *std::min_element(found.begin(), found.end());
   for (int64_t other : found) {
     if (other == thread) continue;  // merge: two threads turned out to be one
-    CUSTODIAN_ASSIGN_OR_RETURN(auto a, db_->Prepare("UPDATE thread_ids SET thread = ? WHERE thread = ?"));
+    CUSTODIAN_ASSIGN_OR_RETURN(auto a, db_->Prepare("UPDATE thread_keys SET thread = ? WHERE thread = ?"));
     CUSTODIAN_RETURN_IF_ERROR(a.Bind(1, thread).Bind(2, other).Exec());
     CUSTODIAN_ASSIGN_OR_RETURN(auto b, db_->Prepare("UPDATE messages SET thread_id = ? WHERE thread_id = ?"));
     CUSTODIAN_RETURN_IF_ERROR(b.Bind(1, thread).Bind(2, other).Exec());
-    CUSTODIAN_ASSIGN_OR_RETURN(auto c, db_->Prepare("UPDATE thread_subjects SET thread = ? WHERE thread = ?"));
+    CUSTODIAN_ASSIGN_OR_RETURN(auto c, db_->Prepare("UPDATE thread_subject_keys SET thread = ? WHERE thread = ?"));
     CUSTODIAN_RETURN_IF_ERROR(c.Bind(1, thread).Bind(2, other).Exec());
   }
-  for (const auto& id : ids) CUSTODIAN_RETURN_IF_ERROR(add_thread_id_.Bind(1, id).Bind(2, thread).Exec());
+  for (const auto& id : ids) CUSTODIAN_RETURN_IF_ERROR(add_thread_id_.Bind(1, ThreadKey(id)).Bind(2, thread).Exec());
   if (!subj.empty() && (!by_subject || (reply && !by_subject->second && by_subject->first == thread)))
-    CUSTODIAN_RETURN_IF_ERROR(add_thread_subject_.Bind(1, subj).Bind(2, thread).Bind(3, int64_t(reply)).Exec());
+    CUSTODIAN_RETURN_IF_ERROR(add_thread_subject_.Bind(1, ThreadKey(subj)).Bind(2, thread).Bind(3, int64_t(reply)).Exec());
   CUSTODIAN_RETURN_IF_ERROR(set_thread_.Bind(1, thread).Bind(2, msg).Exec());
   return thread;
 }

@@ -110,6 +110,7 @@ class Index {
  private:
   explicit Index(catalog::Database* db) : db_(db) {}
   Status Prepare();
+  Status UpgradeThreadTables();
   struct Compiled {
     std::string sql;  // a SELECT of message row ids ("msg")
     std::vector<std::string> params;
@@ -128,6 +129,9 @@ class Index {
   catalog::Statement find_text_, add_text_, add_words_, add_names_, get_text_;
   catalog::Statement thread_of_id_, add_thread_id_, thread_of_subject_, add_thread_subject_, set_thread_;
 };
+
+// The key under which threading keeps a Message-ID or a normalized subject (docs/storage-format.md).
+int64_t ThreadKey(std::string_view s);
 
 // The FTS5 MATCH expression for one word/phrase/prefix node.
 std::string MatchExpression(const query::Node& n);
