@@ -296,6 +296,7 @@ Result<SearchResult> ArchiveImpl::Search(const std::string& q, const SearchOptio
     catalog::Catalog* c;
     ~EndRead() { (void)c->Commit(); }
   } end_read{catalog_.get()};
+  index_->NewSnapshot();
   SearchResult res;
   CUSTODIAN_ASSIGN_OR_RETURN(res.unindexed, index_->UnindexedMessages());
   auto matcher = [this](const query::Node& n) { return MatchTexts(n); };

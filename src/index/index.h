@@ -77,6 +77,9 @@ class Index {
   // Reading the trigram index. TextsWithGrams: the covered texts that contain every trigram in
   // `keys` (non-empty), ascending. UncoveredTexts: texts in no segment, ascending.
   Result<std::vector<int64_t>> TextsWithGrams(const std::vector<uint32_t>& keys);
+  // Forgets what was read from earlier transactions (the list of trigram segments); call at the
+  // start of each read transaction, since another process may have rebuilt the index.
+  void NewSnapshot() { gram_segments_.reset(); }
   Result<std::vector<int64_t>> UncoveredTexts();
 
   // Threads (JWZ-style, decided as messages arrive, independent of their order): messages are
