@@ -1,3 +1,4 @@
+#include "archive/archive_impl.h"
 #include "custodian/archive.h"
 
 #include <gtest/gtest.h>
@@ -293,6 +294,22 @@ TEST_F(ArchiveTest, SubstringAndRegexSearchThroughTheTrigramIndex) {
   EXPECT_EQ(count("re:/[Cc]onfidentiality [Aa]greement/"), 1u);
   EXPECT_EQ(count("re:/zzz+q/"), 0u);
   EXPECT_EQ(count("text:\"interest,\" AND re:/agree/"), 1u);
+  // Optional characters: the prefilter sees both spellings.
+  EXPECT_EQ(count("re:/the ?key is/i"), 2u);
+  EXPECT_EQ(count("re:/monk?ey|mat\\.?$/"), 1u);
+  EXPECT_EQ(count("re:/cr[eè]?me/"), 1u);   // è is one character; the class is optional
+}
+
+TEST(ExpandOptionals, RewritesOnlySimpleOptionalAtoms) {
+  EXPECT_EQ(ExpandOptionals("enron ?online"), "enron(?: |)online");
+  EXPECT_EQ(ExpandOptionals("colou?r"), "colo(?:u|)r");
+  EXPECT_EQ(ExpandOptionals("a\\.?b[-_]?c"), "a(?:\\.|)b(?:[-_]|)c");
+  EXPECT_EQ(ExpandOptionals("ab??c"), "a(?:b|)c");                  // lazy: the same language
+  EXPECT_EQ(ExpandOptionals("(?i)ab+?c\\d?x{2}?"), "(?i)ab+?c\\d?x{2}?");  // left alone
+  EXPECT_EQ(ExpandOptionals("(?P<n>x)?"), "(?P<n>x)?");
+  EXPECT_EQ(ExpandOptionals("[[:alpha:]]?"), "[[:alpha:]]?");
+  EXPECT_EQ(ExpandOptionals("caf\xC3\xA9?"), "caf\xC3\xA9?");
+  EXPECT_EQ(ExpandOptionals("[]a]?b"), "(?:[]a]|)b");
 }
 
 }  // namespace
