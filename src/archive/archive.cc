@@ -134,24 +134,37 @@ store::DictionaryLookup ArchiveImpl::Dicts() const {
   };
 }
 
-Result<const store::Dictionary*> ArchiveImpl::TextDictionary(const std::vector<store::BlockEntry>& samples) {
+Result<const store::Dictionary*> ArchiveImpl::TextDictionary() {
   CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
-  if (!dicts_.empty()) return dicts_.rbegin()->second.get();
+  if (dicts_.empty()) return nullptr;
+  return dicts_.rbegin()->second.get();
+}
+
+Status ArchiveImpl::TrainTextDictionary(const std::vector<std::string_view>& samples) {
+  CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
+  if (!dicts_.empty()) return Status::Ok();
   std::vector<std::string_view> sample;
   size_t bytes = 0;
-  for (const auto& e : samples) {
+  for (auto s : samples) {
     if (bytes > (8u << 20)) break;  // enough to learn from; training time grows with the sample
-    sample.push_back(e.data);
-    bytes += e.data.size();
+    sample.push_back(s);
+    bytes += s.size();
   }
   std::string dict = store::TrainDictionary(sample, 64 << 10);
-  if (dict.empty()) return nullptr;  // too little yet: these blocks go without one
-  CUSTODIAN_ASSIGN_OR_RETURN(uint32_t id, catalog_->AddDictionary(dict));
-  auto d = store::Dictionary::Create(id, std::move(dict));
+  if (dict.empty()) return Status::Ok();  // too little yet: these texts go without one
+  // A transaction of its own, committed before any block uses the dictionary: a batch that
+  // fails later cannot take the dictionary with it.
+  CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
+  auto id = catalog_->AddDictionary(dict);
+  Status st = id.ok() ? catalog_->Commit() : id.status();
+  if (!st.ok()) {
+    (void)catalog_->Rollback();
+    return st;
+  }
+  auto d = store::Dictionary::Create(*id, std::move(dict));
   if (!d) return Status::Internal("a freshly trained dictionary does not load");
-  const store::Dictionary* out = d.get();
-  dicts_[id] = std::move(d);
-  return out;
+  dicts_[*id] = std::move(d);
+  return Status::Ok();
 }
 
 Result<const store::DecodedBlock*> ArchiveImpl::LoadBlock(int64_t block_id) {

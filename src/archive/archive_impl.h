@@ -57,9 +57,11 @@ class ArchiveImpl : public Archive {
   // without touching the catalog, so decoding threads may use it.
   Status LoadDictionaries();
   store::DictionaryLookup Dicts() const;
-  // The dictionary new text blocks are compressed with: the newest, or one trained on `samples`
-  // when the archive has none yet (and they are enough to learn from); nullptr otherwise.
-  Result<const store::Dictionary*> TextDictionary(const std::vector<store::BlockEntry>& samples);
+  // The dictionary new text blocks are compressed with: the newest; nullptr if none yet.
+  Result<const store::Dictionary*> TextDictionary();
+  // Trains one on `samples` and commits it, in a transaction of its own, if the archive has none
+  // yet and they are enough to learn from. Call outside any transaction.
+  Status TrainTextDictionary(const std::vector<std::string_view>& samples);
   MessageInfo ToInfo(const catalog::MessageRow& row);
 
   std::string dir_;

@@ -189,7 +189,7 @@ Status ArchiveImpl::AppendBlocks(catalog::BlockKind kind, const std::vector<stor
                                  int64_t* next_block, const std::function<void(size_t, int64_t, uint32_t)>& placed) {
   const store::Dictionary* dict = nullptr;
   if (kind == catalog::BlockKind::kTexts && !entries.empty()) {
-    CUSTODIAN_ASSIGN_OR_RETURN(dict, TextDictionary(entries));
+    CUSTODIAN_ASSIGN_OR_RETURN(dict, TextDictionary());
   }
   for (size_t i = 0; i < entries.size();) {
     size_t j = i, raw = 0;
@@ -306,6 +306,12 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
       if (result.rejections.size() < kMaxRejectionsKept) result.rejections.push_back(std::move(r));
     }
     uint64_t stored = 0, duplicate = 0, new_copies = 0, flagged = 0;
+    if (dicts_.empty()) {  // the archive's first texts: learn a dictionary for them
+      std::vector<std::string_view> samples;
+      for (const auto& it : batch.items)
+        if (!it.known && !it.text.empty()) samples.push_back(it.text);
+      CUSTODIAN_RETURN_IF_ERROR(TrainTextDictionary(samples));
+    }
     CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
     auto write_batch = [&]() -> Status {
       // Messages new to the archive, in order, deduplicated within the batch.

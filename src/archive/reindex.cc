@@ -64,6 +64,11 @@ Result<uint64_t> ArchiveImpl::Reindex(bool all, const std::function<void(uint64_
     work();
     helper.join();
 
+    {
+      std::vector<std::string_view> samples;
+      for (const auto& p : batch) samples.push_back(p.text);
+      CUSTODIAN_RETURN_IF_ERROR(TrainTextDictionary(samples));
+    }
     CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
     auto write = [&]() -> Status {
       std::unordered_map<Sha256, int64_t, Sha256Hash> ids;
