@@ -64,7 +64,7 @@ Result<uint64_t> ArchiveImpl::Reindex(bool all, const std::function<void(uint64_
     work();
     helper.join();
 
-    {
+    if (dicts_.empty()) {  // the archive's first texts: learn a dictionary for them
       std::vector<std::string_view> samples;
       for (const auto& p : batch) samples.push_back(p.text);
       CUSTODIAN_RETURN_IF_ERROR(TrainTextDictionary(samples));

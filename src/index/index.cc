@@ -334,19 +334,15 @@ Result<std::vector<int64_t>> Index::UncoveredTexts() {
   return out;
 }
 
-namespace {
 // The key a Message-ID or normalized subject is kept under: the first 8 bytes of its SHA-256
 // (little-endian, as a signed 64-bit integer). A tenth of the size of the strings, and a
 // collision needs billions of distinct ids.
-int64_t ThreadKeyOf(std::string_view s) {
+int64_t ThreadKey(std::string_view s) {
   Sha256 h = ComputeSha256(s);
   uint64_t k = 0;
   for (int i = 7; i >= 0; i--) k = k << 8 | h[size_t(i)];
   return int64_t(k);
 }
-}  // namespace
-
-int64_t ThreadKey(std::string_view s) { return ThreadKeyOf(s); }
 
 namespace {
 // "Re: Fwd: [list] Budget  " -> "budget"; sets *reply when a reply/forward prefix was removed.
@@ -634,16 +630,10 @@ Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled
       return Status::Ok();
     case K::kWord:
     case K::kPhrase:
-    case K::kPrefix: {
-      Table t = TableFor(n.field);
-      std::string m = param(MatchExpression(n));
-      std::string in_words = "SELECT rowid FROM words WHERE words MATCH " + m;
-      std::string in_names = "SELECT rowid FROM names WHERE names MATCH " + m;
-      out->sql += "SELECT msg FROM messages WHERE text_id IN (" +
-                  (t == Table::kWords ? in_words : t == Table::kNames ? in_names : in_words + " UNION " + in_names) +
-                  ")";
-      return Status::Ok();
-    }
+    case K::kPrefix:
+    case K::kSubstring:
+    case K::kRegex:
+      break;  // text-level: compiled by CompileText above
     case K::kDate:
     case K::kSize: {
       const char* col = n.kind == K::kDate ? "date" : "size";
@@ -685,18 +675,6 @@ Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled
       out->sql += "SELECT msg FROM messages WHERE thread_id IN (SELECT thread_id FROM messages WHERE substr(lower(hex(sha256)), 1, " +
                   std::to_string(n.text.size()) + ") = " + param(ToLowerAscii(n.text)) + ")";
       return Status::Ok();
-    case K::kSubstring:
-    case K::kRegex: {
-      CUSTODIAN_ASSIGN_OR_RETURN(std::vector<int64_t> ids, matcher(n));
-      std::string json = "[";
-      for (size_t i = 0; i < ids.size(); i++) {
-        if (i) json += ',';
-        json += std::to_string(ids[i]);
-      }
-      json += "]";
-      out->sql += "SELECT msg FROM messages WHERE text_id IN (SELECT value FROM json_each(" + param(json) + "))";
-      return Status::Ok();
-    }
   }
   return Status::Internal("unknown query node");
 }
