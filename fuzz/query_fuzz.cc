@@ -1,11 +1,15 @@
 // libFuzzer target for the query parser: any input must parse or fail with a positioned
 // InvalidArgument, quickly and without deep recursion, and every tree must keep the shape the
 // index relies on (flattened AND/OR, every NOT anchored in an AND with a positive child).
+// The input is also read as "pattern\ntext": ExpandOptionals must keep the pattern's language,
+// so the expanded pattern compiles and matches the text exactly when the original does.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <re2/re2.h>
 
 #include "query/query.h"
 #include "util/text.h"
@@ -58,10 +62,27 @@ void CheckTree(const Node& node, Kind parent, int depth) {
   for (const auto& child : node.children) CheckTree(*child, node.kind, depth + 1);
 }
 
+void CheckExpandOptionals(std::string_view input) {
+  size_t nl = input.find('\n');
+  std::string_view pattern = input.substr(0, nl), text = nl == std::string_view::npos ? "" : input.substr(nl + 1);
+  RE2::Options o;
+  o.set_log_errors(false);
+  o.set_max_mem(8 << 20);
+  RE2 original(re2::StringPiece(pattern.data(), pattern.size()), o);
+  if (!original.ok()) return;
+  std::string expanded = custodian::query::ExpandOptionals(pattern);
+  RE2 rewritten(expanded, o);
+  Check(rewritten.ok() || rewritten.error_code() == RE2::ErrorPatternTooLarge);
+  if (!rewritten.ok()) return;
+  re2::StringPiece t(text.data(), text.size());
+  Check(RE2::PartialMatch(t, original) == RE2::PartialMatch(t, rewritten));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view query(reinterpret_cast<const char*>(data), size);
+  CheckExpandOptionals(query);
   custodian::query::ParseOptions options;
   options.now = 989841600;
   auto result = custodian::query::Parse(query, options);

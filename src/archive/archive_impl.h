@@ -76,9 +76,6 @@ class ArchiveImpl : public Archive {
   bool dicts_loaded_ = false;
 };
 
-// `x?` rewritten as `(?:x|)` for simple x, so RE2's prefilter keeps literals around it (search.cc).
-std::string ExpandOptionals(std::string_view pattern);
-
 // Paths inside an archive directory.
 inline std::string CatalogPath(const std::string& dir) { return JoinPath(dir, "catalog.db"); }
 inline std::string SegmentsDir(const std::string& dir) { return JoinPath(dir, "segments"); }

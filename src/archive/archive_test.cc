@@ -1,4 +1,3 @@
-#include "archive/archive_impl.h"
 #include "custodian/archive.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "query/query.h"
 #include "util/digest.h"
 #include "util/env.h"
 
@@ -301,6 +301,7 @@ TEST_F(ArchiveTest, SubstringAndRegexSearchThroughTheTrigramIndex) {
 }
 
 TEST(ExpandOptionals, RewritesOnlySimpleOptionalAtoms) {
+  using query::ExpandOptionals;
   EXPECT_EQ(ExpandOptionals("enron ?online"), "enron(?: |)online");
   EXPECT_EQ(ExpandOptionals("colou?r"), "colo(?:u|)r");
   EXPECT_EQ(ExpandOptionals("a\\.?b[-_]?c"), "a(?:\\.|)b(?:[-_]|)c");

@@ -138,70 +138,6 @@ Result<std::string> ArchiveImpl::ReadText(const index::TextRow& row) {
   return store::DecodeEntry(*b, row.slot, Dicts());
 }
 
-// Rewrites `x?` as `(?:x|)` where x is one literal character, an escaped punctuation character or
-// a bracket class: the same language, but RE2's prefilter keeps both spellings as exact strings
-// ("enron ?online" needs "enron online" or "enrononline") where for `x?` it drops the literal
-// around it ("enron" and "online" anywhere). Only used to pick candidates; the original pattern
-// decides the matches. Anything it does not understand is copied unchanged.
-std::string ExpandOptionals(std::string_view p) {
-  static const std::string_view kSpecial = ".^$|()[]{}*+?\\";
-  std::string out;
-  out.reserve(p.size() + 16);
-  size_t atom = std::string::npos;  // where the last token began in `out`, if it is a simple atom
-  for (size_t i = 0; i < p.size();) {
-    char c = p[i];
-    size_t start = out.size();
-    if (c == '\\' && i + 1 < p.size()) {
-      char n = p[i + 1];
-      bool punct = !std::isalnum(static_cast<unsigned char>(n)) && !(static_cast<unsigned char>(n) & 0x80);
-      out.append(p.substr(i, 2));
-      i += 2;
-      if (!punct && i < p.size() && p[i] == '{') {  // \p{Greek}, \x{263a}
-        size_t close = p.find('}', i);
-        if (close == std::string_view::npos) return std::string(p);
-        out.append(p.substr(i, close + 1 - i));
-        i = close + 1;
-      }
-      atom = punct ? start : std::string::npos;
-    } else if (c == '[') {
-      size_t j = i + 1;
-      if (j < p.size() && p[j] == '^') j++;
-      if (j < p.size() && p[j] == ']') j++;
-      for (; j < p.size() && p[j] != ']'; j++) {
-        if (p[j] == '\\') j++;
-        else if (p[j] == '[' && j + 1 < p.size() && p[j + 1] == ':') return std::string(p);  // [[:alpha:]]
-      }
-      if (j >= p.size()) return std::string(p);
-      out.append(p.substr(i, j + 1 - i));
-      i = j + 1;
-      atom = start;
-    } else if (c == '(' && i + 1 < p.size() && p[i + 1] == '?') {
-      out.append("(?");
-      i += 2;
-      atom = std::string::npos;
-    } else if (c == '{') {
-      size_t close = p.find('}', i);
-      if (close == std::string_view::npos) return std::string(p);
-      out.append(p.substr(i, close + 1 - i));
-      i = close + 1;
-      atom = std::string::npos;
-    } else if (c == '?' && atom != std::string::npos) {
-      std::string x = out.substr(atom);
-      out.resize(atom);
-      out += "(?:" + x + "|)";
-      i++;
-      if (i < p.size() && p[i] == '?') i++;  // lazy: the same language
-      atom = std::string::npos;
-    } else {
-      out += c;
-      i++;
-      bool literal = kSpecial.find(c) == std::string_view::npos && !(static_cast<unsigned char>(c) & 0x80);
-      atom = literal ? start : std::string::npos;
-    }
-  }
-  return out;
-}
-
 static RE2::Options TextRegexOptions(const query::Node& node) {
   RE2::Options o;
   o.set_case_sensitive(!node.case_insensitive);
@@ -222,7 +158,7 @@ Result<std::optional<std::vector<int64_t>>> ArchiveImpl::CandidateTexts(const qu
     // contains; a text is a candidate if the atoms the trigram index finds in it satisfy it.
     re2::FilteredRE2 filter(3);
     int id = 0;
-    std::string expanded = ExpandOptionals(node.text);
+    std::string expanded = query::ExpandOptionals(node.text);
     if (filter.Add(expanded, TextRegexOptions(node), &id) != RE2::NoError &&
         filter.Add(node.text, TextRegexOptions(node), &id) != RE2::NoError)
       return out;

@@ -73,4 +73,9 @@ std::string FormatQueryError(std::string_view query, const Status& error);
 // A canonical, fully parenthesised rendering of a tree (for tests and --explain).
 std::string ToString(const Node& node);
 
+// A regex pattern with each simple optional atom `x?` (one literal character, an escaped
+// punctuation mark or a bracket class) written `(?:x|)`: the same language, but RE2's
+// prefilter then keeps the literals around it. Anything else is copied unchanged.
+std::string ExpandOptionals(std::string_view pattern);
+
 }  // namespace custodian::query
