@@ -12,8 +12,9 @@ namespace custodian {
 // without additional data.
 TEST(Aead, IdenticalToLibsodiumBothWays) {
   ASSERT_GE(sodium_init(), 0);
-  for (size_t n : {size_t(0), size_t(1), size_t(63), size_t(4056), size_t(1u << 20)}) {
-    for (size_t ad_len : {size_t(0), size_t(28)}) {
+  for (size_t n : {size_t(0), size_t(1), size_t(15), size_t(16), size_t(17), size_t(63), size_t(64), size_t(65),
+                   size_t(255), size_t(4056), size_t(16384 + 7), size_t(1u << 20)}) {
+    for (size_t ad_len : {size_t(0), size_t(1), size_t(16), size_t(28)}) {
       std::vector<uint8_t> key(32), nonce(24), ad(ad_len), msg(n);
       randombytes_buf(key.data(), key.size());
       randombytes_buf(nonce.data(), nonce.size());
