@@ -1,5 +1,6 @@
 // DOCX/XLSX/PPTX and ODT/ODS/ODP: a zip of XML parts. Extracted in process: libzip inflates at
 // most max_unpacked_bytes and the XML scan is linear, so the work is bounded by the limits.
+#include <dlfcn.h>
 #include <zip.h>
 
 #include <algorithm>
@@ -15,34 +16,68 @@
 namespace custodian::extract {
 namespace {
 
+// libzip is loaded on first use, not at start-up: it brings a second (shared) libcrypto whose
+// thousands of symbol relocations cost every command, search included, about a millisecond.
+// Debian ships no static libzip.
+struct LibZip {
+  std::string error;  // why it could not be loaded; "" if it was
+#define CUSTODIAN_ZIP_FUNCTIONS(X)                                                                     \
+  X(zip_discard) X(zip_error_init) X(zip_source_buffer_create) X(zip_open_from_source) X(zip_source_free) \
+  X(zip_error_strerror) X(zip_error_fini) X(zip_get_num_entries) X(zip_get_name) X(zip_name_locate)       \
+  X(zip_fopen_index) X(zip_strerror) X(zip_fread) X(zip_file_strerror) X(zip_fclose)
+#define CUSTODIAN_ZIP_MEMBER(f) decltype(&::f) f = nullptr;
+  CUSTODIAN_ZIP_FUNCTIONS(CUSTODIAN_ZIP_MEMBER)
+#undef CUSTODIAN_ZIP_MEMBER
+};
+
+const LibZip& Zip() {
+  static const LibZip lib = [] {
+    LibZip z;
+    void* h = dlopen("libzip.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (h == nullptr) {
+      const char* e = dlerror();
+      z.error = std::string("office documents cannot be read: ") + (e ? e : "libzip.so.4 not found");
+      return z;
+    }
+#define CUSTODIAN_ZIP_LOAD(f)                                               \
+  z.f = reinterpret_cast<decltype(&::f)>(dlsym(h, #f));                     \
+  if (z.f == nullptr && z.error.empty()) z.error = "libzip.so.4 lacks " #f;
+    CUSTODIAN_ZIP_FUNCTIONS(CUSTODIAN_ZIP_LOAD)
+#undef CUSTODIAN_ZIP_LOAD
+    return z;
+  }();
+  return lib;
+}
+
 // A zip read from memory that counts every byte it inflates against one budget; declared
 // sizes are never trusted, only the bytes actually produced.
 class ZipReader {
  public:
   ~ZipReader() {
-    if (zip_ != nullptr) zip_discard(zip_);
+    if (zip_ != nullptr) Zip().zip_discard(zip_);
   }
 
   // Returns a problem, "" if the archive opened.
   std::string Open(std::string_view data, const ExtractLimits& limits) {
     limits_ = &limits;
+    if (!Zip().error.empty()) return Zip().error;
     zip_error_t error;
-    zip_error_init(&error);
-    zip_source_t* source = zip_source_buffer_create(data.data(), data.size(), 0, &error);
-    if (source != nullptr) zip_ = zip_open_from_source(source, ZIP_RDONLY, &error);
+    Zip().zip_error_init(&error);
+    zip_source_t* source = Zip().zip_source_buffer_create(data.data(), data.size(), 0, &error);
+    if (source != nullptr) zip_ = Zip().zip_open_from_source(source, ZIP_RDONLY, &error);
     if (zip_ == nullptr) {
-      if (source != nullptr) zip_source_free(source);
+      if (source != nullptr) Zip().zip_source_free(source);
       std::string problem =
-          std::string("not a readable zip archive (") + zip_error_strerror(&error) + ")";
-      zip_error_fini(&error);
+          std::string("not a readable zip archive (") + Zip().zip_error_strerror(&error) + ")";
+      Zip().zip_error_fini(&error);
       return problem;
     }
-    zip_error_fini(&error);
-    zip_int64_t entries = zip_get_num_entries(zip_, 0);
+    Zip().zip_error_fini(&error);
+    zip_int64_t entries = Zip().zip_get_num_entries(zip_, 0);
     if (entries < 0 || static_cast<uint64_t>(entries) > limits.max_archive_entries)
       return "more than " + std::to_string(limits.max_archive_entries) + " entries";
     for (zip_int64_t i = 0; i < entries; i++) {
-      const char* name = zip_get_name(zip_, i, 0);
+      const char* name = Zip().zip_get_name(zip_, i, 0);
       if (name != nullptr) names_.emplace_back(name);
     }
     return {};
@@ -56,16 +91,16 @@ class ZipReader {
   // Inflates entry `name` into *out, at most `max` bytes of it. Returns a problem, "" if fine.
   std::string Read(const std::string& name, std::string* out, size_t max = SIZE_MAX) {
     out->clear();
-    zip_int64_t index = zip_name_locate(zip_, name.c_str(), 0);
+    zip_int64_t index = Zip().zip_name_locate(zip_, name.c_str(), 0);
     if (index < 0) return "no " + name;
-    zip_file_t* file = zip_fopen_index(zip_, index, 0);
-    if (file == nullptr) return name + ": " + zip_strerror(zip_);
+    zip_file_t* file = Zip().zip_fopen_index(zip_, index, 0);
+    if (file == nullptr) return name + ": " + Zip().zip_strerror(zip_);
     std::string problem;
     char buffer[1 << 16];
     while (out->size() < max) {
-      zip_int64_t got = zip_fread(file, buffer, std::min(sizeof buffer, max - out->size()));
+      zip_int64_t got = Zip().zip_fread(file, buffer, std::min(sizeof buffer, max - out->size()));
       if (got < 0) {
-        problem = name + ": " + zip_file_strerror(file);
+        problem = name + ": " + Zip().zip_file_strerror(file);
         break;
       }
       if (got == 0) break;
@@ -77,7 +112,7 @@ class ZipReader {
       out->append(buffer, got);
       unpacked_ += got;
     }
-    zip_fclose(file);
+    Zip().zip_fclose(file);
     return problem;
   }
 
