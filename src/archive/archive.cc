@@ -94,7 +94,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mode
     if (lock_fd >= 0) ::close(lock_fd);
     return ix.status();
   }
-  mime::InitMime();
+  // GMime starts on the first parse (mime::InitMime), not here: most commands never parse.
   return std::unique_ptr<Archive>(
       new ArchiveImpl(dir, mode, lock_fd, *keys, std::move(*cat), std::move(*ix), std::move(*segs)));
 }

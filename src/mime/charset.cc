@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "mime/message.h"
 #include "util/text.h"
 
 namespace custodian::mime {
@@ -112,6 +113,7 @@ bool ConvertToUtf8(std::string_view bytes, std::string_view charset, std::string
     }
     return true;
   }
+  InitMime();  // GMime's iconv cache
   iconv_t cd = g_mime_iconv_open("UTF-8", cs.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) {
     *out = IsValidUtf8(bytes) ? std::string(bytes) : Windows1252ToUtf8(bytes);

@@ -1,8 +1,8 @@
 // Parsing one RFC 5322 / MIME message into what the archive records and shows.
 // Parsing never fails: a message that is malformed or exceeds a limit still yields a
 // ParsedMessage whose `problems` say what was wrong; the raw bytes are kept by the store.
-// Thread-safety: ParseMessage may be called concurrently from several threads once
-// InitMime() has been called (once, from any thread).
+// Thread-safety: ParseMessage may be called concurrently from several threads; each entry point
+// starts GMime (InitMime) on first use.
 #pragma once
 
 #include <cstdint>
