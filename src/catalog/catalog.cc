@@ -122,7 +122,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool rea
   if (size == 0 && !read_only) {
     int want = kReservedBytes;
     sqlite3_file_control(c->db_.raw(), "main", SQLITE_FCNTL_RESERVE_BYTES, &want);
-    CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA page_size=" + std::to_string(kPageSize)));
+    CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA page_size=" + std::to_string(kNewPageSize)));
     // Switching a new database to WAL writes page 1 under a rollback journal; keeping that journal
     // in memory means no journal file (which would hold pages in the clear) is ever created.
     CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA journal_mode=MEMORY"));

@@ -191,6 +191,43 @@ TEST_F(EncryptionTest, NothingReadableOnDiskAndWrongKeyRefused) {
   EXPECT_EQ((*good)->Stats()->messages, 500u);
 }
 
+// Catalogs written before 8 KiB pages have 4 KiB ones: each file's header gives its page size,
+// for the database and for its WAL, and such a catalog is used as it is.
+TEST_F(EncryptionTest, FourKibPageCatalogStaysReadableAndWritable) {
+  std::string path = dir_ + "/catalog.db";
+  {
+    std::string token = RegisterCatalogKey(key_);
+    auto db = Database::OpenUri("file:" + path + "?vfs=" + kEncryptedVfsName + "&custodian_key=" + token, path, false);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    int want = kReservedBytes;
+    sqlite3_file_control(db->raw(), "main", SQLITE_FCNTL_RESERVE_BYTES, &want);
+    ASSERT_TRUE(db->Exec("PRAGMA page_size=4096; PRAGMA journal_mode=MEMORY; CREATE TABLE early(x);"
+                         " PRAGMA journal_mode=WAL;").ok());
+    ForgetCatalogKey(token);
+  }
+  auto page_size = [&] {
+    std::string h = Slurp(path).substr(16, 2);
+    return (uint8_t(h[0]) << 8) | uint8_t(h[1]);
+  };
+  ASSERT_EQ(page_size(), 4096);
+  {
+    auto c = Catalog::Open(path, false, key_);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    AddRows(c->get(), 400, "Written into four KiB pages");
+    EXPECT_EQ(Slurp(path + "-wal").find("Written into"), std::string::npos);
+  }
+  EXPECT_EQ(page_size(), 4096);
+  auto r = Catalog::Open(path, true, key_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)->Stats()->messages, 400u);
+  EXPECT_EQ(Slurp(path).find("Written into"), std::string::npos);
+  // And a new catalog gets the new size.
+  auto fresh = Catalog::Open(dir_ + "/new.db", false, key_);
+  ASSERT_TRUE(fresh.ok());
+  fresh->reset();
+  EXPECT_EQ(uint8_t(Slurp(dir_ + "/new.db")[16]) << 8, kNewPageSize);
+}
+
 TEST_F(EncryptionTest, WalRecoveryAfterCrashAndTornTail) {
   std::string path = dir_ + "/catalog.db", copy = dir_ + "/copy.db";
   auto c = Catalog::Open(path, false, key_);

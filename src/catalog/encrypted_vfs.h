@@ -1,5 +1,5 @@
 // An SQLite VFS that encrypts the catalog at rest (docs/storage-format.md, "Catalog encryption").
-// Every 4 KiB page of the database file, and every page image in its WAL, is sealed with
+// Every page of the database file, and every page image in its WAL, is sealed with
 // XChaCha20-Poly1305 under the catalog key; the nonce and tag live in 40 bytes that SQLite
 // reserves at the end of each page. Headers SQLite needs before it can read pages (the first 100
 // bytes of the database, the WAL and frame headers) stay in the clear; they hold no mail data.
@@ -11,7 +11,9 @@
 
 namespace custodian::catalog {
 
-constexpr int kPageSize = 4096;
+// New catalogs use 8 KiB pages (4 KiB ones, from earlier versions, are read as they are: each
+// file's header gives its page size).
+constexpr int kNewPageSize = 8192;
 constexpr int kReservedBytes = 40;  // 24-byte nonce + 16-byte tag
 constexpr const char* kEncryptedVfsName = "custodian-encrypted";
 
