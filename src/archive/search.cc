@@ -150,9 +150,9 @@ Result<std::optional<std::vector<int64_t>>> ArchiveImpl::CandidateTexts(const qu
   using Ids = std::vector<int64_t>;
   std::optional<Ids> out;
   if (node.kind == query::Node::Kind::kSubstring) {
-    std::vector<uint32_t> keys = index::LiteralGrams(node.text);
-    if (keys.empty()) return out;
-    CUSTODIAN_ASSIGN_OR_RETURN(out, index_->TextsWithGrams(keys));
+    std::vector<index::GramRun> runs = index::LiteralRuns(node.text);
+    if (runs.empty()) return out;
+    CUSTODIAN_ASSIGN_OR_RETURN(out, index_->TextsWithLiteral(runs));
   } else {
     // RE2 reduces the pattern to a formula over literal strings ("atoms") that every match
     // contains; a text is a candidate if the atoms the trigram index finds in it satisfy it.
@@ -166,18 +166,18 @@ Result<std::optional<std::vector<int64_t>>> ArchiveImpl::CandidateTexts(const qu
     filter.Compile(&atoms);
     if (atoms.size() > 256) return out;  // a huge alternation: scanning is simpler
     std::vector<int> unseen, potential;  // atoms the index cannot look for count as present
-    std::vector<std::vector<uint32_t>> keys(atoms.size());
+    std::vector<std::vector<index::GramRun>> runs(atoms.size());
     for (size_t i = 0; i < atoms.size(); i++) {
-      keys[i] = index::LiteralGrams(atoms[i]);
-      if (keys[i].empty()) unseen.push_back(int(i));
+      runs[i] = index::LiteralRuns(atoms[i]);
+      if (runs[i].empty()) unseen.push_back(int(i));
     }
     filter.AllPotentials(unseen, &potential);
     if (!potential.empty()) return out;  // the pattern can match without any atom the index sees
     // (text, atom) for every atom the index finds in a text, grouped by text.
     std::vector<std::pair<int64_t, int>> found;
     for (size_t i = 0; i < atoms.size(); i++) {
-      if (keys[i].empty()) continue;
-      CUSTODIAN_ASSIGN_OR_RETURN(Ids ids, index_->TextsWithGrams(keys[i]));
+      if (runs[i].empty()) continue;
+      CUSTODIAN_ASSIGN_OR_RETURN(Ids ids, index_->TextsWithLiteral(runs[i]));
       for (int64_t t : ids) found.emplace_back(t, int(i));
     }
     std::sort(found.begin(), found.end());

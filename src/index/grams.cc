@@ -7,16 +7,21 @@ namespace {
 
 constexpr uint32_t kGramMask = (1u << kGramBits) - 1;
 constexpr uint32_t kNoSlot = ~0u;
-constexpr uint8_t kVarints = 0, kBitmap = 1;
+// Postings encodings (docs/storage-format.md): varint gaps (written before position masks),
+// a bitmap, varint gaps each followed by a position mask.
+constexpr uint8_t kVarints = 0, kBitmap = 1, kVarintsMasks = 2, kBitmapMasks = 3;
 
-// Calls fn(key) for every trigram of `s` in order (with repeats).
-template <typename Fn>
-void ForEachGram(std::string_view s, Fn fn) {
+// Calls fn(key, position) for every trigram of `s` in order (with repeats); position counts
+// folded characters (a KELVIN SIGN is one), so it differs from the byte offset after one.
+// `on_break` is called where a non-ASCII character ends a run.
+template <typename Fn, typename Break>
+void ForEachGram(std::string_view s, Fn fn, Break on_break) {
   uint32_t window = 0;
   int run = 0;
+  uint64_t pos = 0;  // folded characters so far
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size();
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++, pos++) {
     unsigned c = p[i];
     if (c >= 0x80) {
       if (c == 0xE2 && i + 2 < n && p[i + 1] == 0x84 && p[i + 2] == 0xAA) {  // KELVIN SIGN
@@ -26,6 +31,7 @@ void ForEachGram(std::string_view s, Fn fn) {
         c = 's';
         i += 1;
       } else {
+        if (run) on_break();
         run = 0;
         continue;
       }
@@ -33,8 +39,19 @@ void ForEachGram(std::string_view s, Fn fn) {
       c += 'a' - 'A';
     }
     window = ((window << 7) | c) & kGramMask;
-    if (++run >= 3) fn(window);
+    if (++run >= 3) fn(window, pos - 2);
   }
+}
+template <typename Fn>
+void ForEachGram(std::string_view s, Fn fn) {
+  ForEachGram(s, fn, [] {});
+}
+
+// Each trigram's position mask while one thread collects a text's trigrams (2 MB, reset after
+// each text).
+std::vector<uint8_t>& MaskTable() {
+  thread_local std::vector<uint8_t> masks(size_t(1) << kGramBits, 0);
+  return masks;
 }
 
 // A bitmap over all trigrams, reused by one thread, for deduplication without sorting.
@@ -48,7 +65,7 @@ std::vector<uint64_t>& SeenBits() {
 void TextGrams(std::string_view text, std::vector<uint32_t>* out) {
   auto& bits = SeenBits();
   size_t start = out->size();
-  ForEachGram(text, [&](uint32_t g) {
+  ForEachGram(text, [&](uint32_t g, uint64_t) {
     uint64_t& word = bits[g >> 6];
     uint64_t bit = uint64_t(1) << (g & 63);
     if (!(word & bit)) {
@@ -59,20 +76,50 @@ void TextGrams(std::string_view text, std::vector<uint32_t>* out) {
   for (size_t i = start; i < out->size(); i++) bits[(*out)[i] >> 6] = 0;
 }
 
-std::vector<uint32_t> LiteralGrams(std::string_view literal) {
-  std::vector<uint32_t> out;
-  TextGrams(literal, &out);
-  return out;
+void TextGramMasks(std::string_view text, std::vector<GramMask>* out) {
+  auto& masks = MaskTable();
+  size_t start = out->size();
+  ForEachGram(text, [&](uint32_t g, uint64_t pos) {
+    uint8_t& m = masks[g];
+    if (m == 0) out->push_back({g, 0});
+    m |= uint8_t(1u << (pos % 8));
+  });
+  for (size_t i = start; i < out->size(); i++) {
+    GramMask& gm = (*out)[i];
+    gm.mask = masks[gm.key];
+    masks[gm.key] = 0;
+  }
 }
 
-void GramAccumulator::Append(Postings& p, uint64_t gap) {
-  uint8_t buf[10];
+std::vector<GramRun> LiteralRuns(std::string_view literal) {
+  std::vector<GramRun> runs(1);
+  ForEachGram(
+      literal, [&](uint32_t g, uint64_t) { runs.back().push_back(g); },
+      [&] {
+        if (!runs.back().empty()) runs.emplace_back();
+      });
+  if (runs.back().empty()) runs.pop_back();
+  return runs;
+}
+
+bool RunFits(const uint8_t* masks, size_t n) {
+  unsigned fit = 0xFF;  // bit p: the run can start at a position = p (mod 8)
+  for (size_t i = 0; i < n && fit; i++) {
+    unsigned m = masks[i], r = unsigned(i % 8);
+    fit &= ((m >> r) | (m << (8 - r))) & 0xFF;  // bit (p + i) % 8 of m, moved to bit p
+  }
+  return fit != 0;
+}
+
+void GramAccumulator::Append(Postings& p, uint64_t gap, uint8_t mask) {
+  uint8_t buf[11];
   size_t n = 0;
   while (gap >= 0x80) {
     buf[n++] = uint8_t(gap | 0x80);
     gap >>= 7;
   }
   buf[n++] = uint8_t(gap);
+  buf[n++] = mask;
   for (size_t i = 0; i < n; i++) {
     if (p.fill == sizeof(Chunk::data)) {
       chunks_[p.tail].next = uint32_t(chunks_.size());
@@ -91,8 +138,8 @@ void GramAccumulator::Add(int64_t text_id, std::string_view text) {
   if (first_ == 0) first_ = text_id;
   last_ = text_id;
   scratch_.clear();
-  TextGrams(text, &scratch_);
-  for (uint32_t g : scratch_) {
+  TextGramMasks(text, &scratch_);
+  for (const auto& [g, mask] : scratch_) {
     uint32_t& s = slot_[g];
     if (s == kNoSlot) {
       s = uint32_t(postings_.size());
@@ -105,8 +152,9 @@ void GramAccumulator::Add(int64_t text_id, std::string_view text) {
       bytes_ += sizeof(Chunk) + sizeof(Postings);
     }
     Postings& p = postings_[s];
-    Append(p, uint64_t(text_id - p.last));
+    Append(p, uint64_t(text_id - p.last), mask);
     p.last = text_id;
+    p.count++;
   }
 }
 
@@ -127,9 +175,11 @@ std::vector<std::pair<uint32_t, std::string>> GramAccumulator::Take() {
       left -= take;
     }
     std::string row;
-    if (bitmap_bytes < deltas.size()) {  // a common trigram: one bit per text is smaller
+    // A common trigram: one bit per text, then the masks, is smaller.
+    if (bitmap_bytes + p.count < deltas.size()) {
       row.assign(1 + bitmap_bytes, '\0');
-      row[0] = char(kBitmap);
+      row[0] = char(kBitmapMasks);
+      row.reserve(1 + bitmap_bytes + p.count);
       int64_t id = first_ - 1;
       for (size_t at = 0; at < deltas.size();) {
         uint64_t gap = 0;
@@ -138,13 +188,14 @@ std::vector<std::pair<uint32_t, std::string>> GramAccumulator::Take() {
           gap |= uint64_t(b & 0x7F) << shift;
           if (!(b & 0x80)) break;
         }
+        row.push_back(deltas[at++]);  // the mask, in id order after the bitmap
         id += int64_t(gap);
         size_t bit = size_t(id - first_);
         row[1 + bit / 8] = char(static_cast<unsigned char>(row[1 + bit / 8]) | (1u << (bit % 8)));
       }
     } else {
       row.reserve(1 + deltas.size());
-      row.push_back(char(kVarints));
+      row.push_back(char(kVarintsMasks));
       row += deltas;
     }
     rows.emplace_back(keys_[i], std::move(row));
@@ -162,25 +213,40 @@ void GramAccumulator::Clear() {
   bytes_ = 0;
 }
 
-Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::vector<int64_t>* out) {
+Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::vector<int64_t>* out,
+                      std::vector<uint8_t>* masks) {
   if (row.empty() || last < first) return Status::Corruption("empty trigram postings");
   auto type = static_cast<uint8_t>(row[0]);
   row.remove_prefix(1);
-  if (type == kBitmap) {
-    size_t span = size_t(last - first + 1);
-    if (row.size() != (span + 7) / 8) return Status::Corruption("trigram bitmap of the wrong size");
-    for (size_t byte = 0; byte < row.size(); byte++) {
+  if (type == kBitmap || type == kBitmapMasks) {
+    size_t span = size_t(last - first + 1), bitmap_bytes = (span + 7) / 8;
+    if (row.size() < bitmap_bytes) return Status::Corruption("trigram bitmap of the wrong size");
+    std::string_view mask_bytes = row.substr(bitmap_bytes);
+    if (type == kBitmap && !mask_bytes.empty()) return Status::Corruption("trigram bitmap of the wrong size");
+    size_t n = 0;
+    for (size_t byte = 0; byte < bitmap_bytes; byte++) {
       auto b = static_cast<unsigned char>(row[byte]);
       while (b) {
         int64_t id = first + int64_t(byte * 8 + size_t(__builtin_ctz(b)));
         if (id > last) return Status::Corruption("trigram bitmap past its segment");
         out->push_back(id);
+        uint8_t mask = 0xFF;
+        if (type == kBitmapMasks) {
+          if (n >= mask_bytes.size()) return Status::Corruption("trigram position masks missing");
+          mask = static_cast<uint8_t>(mask_bytes[n]);
+          if (mask == 0) return Status::Corruption("empty trigram position mask");
+        }
+        n++;
+        if (masks) masks->push_back(mask);
         b &= b - 1;
       }
     }
+    if (type == kBitmapMasks && n != mask_bytes.size()) return Status::Corruption("trigram position masks left over");
     return Status::Ok();
   }
-  if (type != kVarints) return Status::Corruption("unknown trigram postings type " + std::to_string(type));
+  if (type != kVarints && type != kVarintsMasks)
+    return Status::Corruption("unknown trigram postings type " + std::to_string(type));
+  const bool with_masks = type == kVarintsMasks;
   int64_t id = first - 1;
   for (size_t at = 0; at < row.size();) {
     uint64_t gap = 0;
@@ -193,6 +259,13 @@ Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::ve
     if (gap == 0 || gap > uint64_t(last - id)) return Status::Corruption("trigram postings out of range");
     id += int64_t(gap);
     out->push_back(id);
+    uint8_t mask = 0xFF;
+    if (with_masks) {
+      if (at >= row.size()) return Status::Corruption("truncated trigram postings");
+      mask = static_cast<uint8_t>(row[at++]);
+      if (mask == 0) return Status::Corruption("empty trigram position mask");
+    }
+    if (masks) masks->push_back(mask);
   }
   return Status::Ok();
 }

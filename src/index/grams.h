@@ -27,10 +27,27 @@ constexpr int kGramBits = 21;
 // Appends the distinct trigram keys of `text` to *out, in no particular order.
 void TextGrams(std::string_view text, std::vector<uint32_t>* out);
 
-// The distinct trigram keys a text must contain if it contains `literal` (case aside): those of
-// the literal's ASCII runs, folded as above. Empty when the literal has no three ASCII characters
-// in a row, i.e. when the index cannot narrow the search.
-std::vector<uint32_t> LiteralGrams(std::string_view literal);
+// A trigram of a text and where it starts in it: bit p % 8 of `mask` is set for every position p
+// (counted in folded characters) at which the trigram occurs.
+struct GramMask {
+  uint32_t key;
+  uint8_t mask;
+};
+// Appends the distinct trigrams of `text` with their position masks to *out, in no particular
+// order.
+void TextGramMasks(std::string_view text, std::vector<GramMask>* out);
+
+// What a text must contain if it contains `literal` (case aside): for each run of three or more
+// ASCII characters in the literal, its trigrams in order, run[i] starting at the run's character
+// i. Empty when the literal has no three ASCII characters in a row, i.e. when the index cannot
+// narrow the search. (Only offsets within one run are used: across a non-ASCII character, case
+// folding can change the length.)
+using GramRun = std::vector<uint32_t>;
+std::vector<GramRun> LiteralRuns(std::string_view literal);
+
+// Whether a text in which run[i]'s trigram has position mask masks[i] can hold the run: there is
+// a position p with bit (p + i) % 8 set in masks[i] for every i.
+bool RunFits(const uint8_t* masks, size_t n);
 
 // Collects the postings of texts added in increasing id order until they are written as one
 // segment.
@@ -46,8 +63,9 @@ class GramAccumulator {
   void Clear();
 
  private:
-  // A trigram's varint gaps (from the previous id; from first - 1 for the first) live in a
-  // chain of fixed chunks in one arena: no allocation per trigram, and little slack.
+  // A trigram's postings, each a varint gap (from the previous id; from first - 1 for the first)
+  // and a position mask byte, live in a chain of fixed chunks in one arena: no allocation per
+  // trigram, and little slack.
   struct Chunk {
     uint8_t data[28];
     uint32_t next;
@@ -56,19 +74,23 @@ class GramAccumulator {
     int64_t last = 0;
     uint32_t head = 0, tail = 0;  // chunk indices
     uint32_t fill = 0;            // bytes used in the tail chunk
-    uint32_t bytes = 0;           // all gap bytes
+    uint32_t bytes = 0;           // all gap and mask bytes
+    uint32_t count = 0;           // texts
   };
-  void Append(Postings& p, uint64_t gap);
+  void Append(Postings& p, uint64_t gap, uint8_t mask);
   std::vector<uint32_t> slot_;  // trigram -> index in postings_, or ~0u
   std::vector<Postings> postings_;
   std::vector<Chunk> chunks_;
   std::vector<uint32_t> keys_;  // trigrams in postings_ order
-  std::vector<uint32_t> scratch_;
+  std::vector<GramMask> scratch_;
   int64_t first_ = 0, last_ = 0;
   size_t bytes_ = 0;
 };
 
-// Appends the ids in one encoded postings row of the segment first..last to *out (ascending).
-Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::vector<int64_t>* out);
+// Appends the ids in one encoded postings row of the segment first..last to *out (ascending),
+// and, if `masks` is given, each one's position mask to *masks (0xFF, "anywhere", for rows
+// written without masks).
+Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::vector<int64_t>* out,
+                      std::vector<uint8_t>* masks = nullptr);
 
 }  // namespace custodian::index

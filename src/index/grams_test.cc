@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <random>
 #include <set>
 
@@ -31,7 +33,8 @@ TEST(Grams, DistinctFoldedAsciiTrigrams) {
   // Consecutive calls do not leak state between texts.
   EXPECT_EQ(Grams("xyz"), std::set<uint32_t>{Key("xyz")});
   EXPECT_EQ(Grams("xyz"), std::set<uint32_t>{Key("xyz")});
-  EXPECT_TRUE(LiteralGrams("Kenneth Lay").size() == 9);
+  ASSERT_EQ(LiteralRuns("Kenneth Lay").size(), 1u);
+  EXPECT_EQ(LiteralRuns("Kenneth Lay")[0].size(), 9u);
 }
 
 TEST(Grams, AccumulatorRoundTripsBothEncodings) {
@@ -53,18 +56,128 @@ TEST(Grams, AccumulatorRoundTripsBothEncodings) {
   EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.first < b.first; }));
   bool saw_bitmap = false, saw_varints = false;
   for (const auto& [gram, row] : rows) {
-    (row[0] == 1 ? saw_bitmap : saw_varints) = true;
+    ASSERT_TRUE(row[0] == 2 || row[0] == 3) << int(row[0]);  // both with position masks
+    (row[0] == 3 ? saw_bitmap : saw_varints) = true;
     std::vector<int64_t> ids;
-    ASSERT_TRUE(DecodePostings(row, 100, 599, &ids).ok());
+    std::vector<uint8_t> masks;
+    ASSERT_TRUE(DecodePostings(row, 100, 599, &ids, &masks).ok());
     std::vector<int64_t> expected;
+    std::vector<uint8_t> expected_masks;
     for (size_t i = 0; i < texts.size(); i++) {
-      auto g = Grams(texts[i]);
-      if (g.count(gram)) expected.push_back(int64_t(100 + i));
+      std::vector<GramMask> v;
+      TextGramMasks(texts[i], &v);
+      for (const auto& g : v)
+        if (g.key == gram) {
+          expected.push_back(int64_t(100 + i));
+          expected_masks.push_back(g.mask);
+        }
     }
     ASSERT_EQ(ids, expected) << "gram " << gram;
+    ASSERT_EQ(masks, expected_masks) << "gram " << gram;
   }
   EXPECT_TRUE(saw_bitmap);   // "the" is in every text
   EXPECT_TRUE(saw_varints);  // "rar" in a few
+}
+
+// Position masks: bit p % 8 for each folded position p where the trigram starts.
+TEST(Grams, PositionMasks) {
+  std::vector<GramMask> v;
+  TextGramMasks("abcXabc", &v);  // "abc" at 0 and 4, "bcx" at 1, "cxa" at 2, "xab" at 3
+  std::map<uint32_t, int> m;
+  for (const auto& g : v) m[g.key] = g.mask;
+  EXPECT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[Key("abc")], 0x11);
+  EXPECT_EQ(m[Key("bcx")], 0x02);
+  EXPECT_EQ(m[Key("xab")], 0x08);
+  // Position 8 wraps to bit 0; a KELVIN SIGN counts as one character.
+  v.clear();
+  TextGramMasks("12345678abc", &v);
+  for (const auto& g : v) {
+    if (g.key == Key("abc")) {
+      EXPECT_EQ(g.mask, 0x01);
+    }
+  }
+  v.clear();
+  TextGramMasks("\xE2\x84\xAA" "eyz", &v);
+  for (const auto& g : v) {
+    if (g.key == Key("eyz")) {
+      EXPECT_EQ(g.mask, 0x02);
+    }
+  }
+}
+
+TEST(Grams, LiteralRunsSplitAtNonAscii) {
+  EXPECT_TRUE(LiteralRuns("ab").empty());
+  EXPECT_TRUE(LiteralRuns("ab\xC3\xA9" "cd").empty());
+  auto runs = LiteralRuns("abcd\xC3\xA9xyz");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0], (GramRun{Key("abc"), Key("bcd")}));
+  EXPECT_EQ(runs[1], (GramRun{Key("xyz")}));
+  runs = LiteralRuns("aaaa");  // repeats kept: each offset is a constraint
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0], (GramRun{Key("aaa"), Key("aaa")}));
+}
+
+// The masks never hide a text that holds the literal (whatever its case), and they do reject a
+// text that has every trigram, but not in a row.
+TEST(Grams, RunFitsNeverMissesAndSometimesRejects) {
+  auto candidate = [](std::string_view text, std::string_view literal) {
+    std::vector<GramMask> v;
+    TextGramMasks(text, &v);
+    std::map<uint32_t, uint8_t> m;
+    for (const auto& g : v) m[g.key] = g.mask;
+    for (const GramRun& run : LiteralRuns(literal)) {
+      std::vector<uint8_t> masks;
+      for (uint32_t g : run) {
+        if (!m.count(g)) return false;
+        masks.push_back(m[g]);
+      }
+      if (!RunFits(masks.data(), masks.size())) return false;
+    }
+    return true;
+  };
+  EXPECT_FALSE(candidate("abcdxxbcde", "abcde"));  // abc@0 bcd@1,6 cde@7
+  EXPECT_TRUE(candidate("xxabcdexx", "ABCDE"));
+  std::mt19937 rng(11);
+  int rejected = 0;
+  for (int i = 0; i < 3000; i++) {
+    std::string text;
+    size_t n = 20 + rng() % 200;
+    for (size_t k = 0; k < n; k++) text += "abcdeABCDE \xC3\xA9"[rng() % 13];
+    size_t at = rng() % text.size(), len = 3 + rng() % 12;
+    std::string literal = text.substr(at, len);
+    ASSERT_TRUE(candidate(text, literal)) << text << " / " << literal;
+    std::string other;
+    for (size_t k = 0; k < len; k++) other += "abcde"[rng() % 5];
+    std::string lower = text;
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find(other) != std::string::npos) ASSERT_TRUE(candidate(text, other)) << text << " / " << other;
+    else if (!candidate(text, other)) rejected++;
+  }
+  EXPECT_GT(rejected, 100);
+}
+
+// Rows written before the masks (encodings 0 and 1) still decode, as "anywhere".
+TEST(Grams, RowsWithoutMasksReadAsAnywhere) {
+  std::vector<int64_t> ids;
+  std::vector<uint8_t> masks;
+  ASSERT_TRUE(DecodePostings(std::string("\x00\x02\x03", 3), 1, 10, &ids, &masks).ok());
+  EXPECT_EQ(ids, (std::vector<int64_t>{2, 5}));
+  EXPECT_EQ(masks, (std::vector<uint8_t>{0xFF, 0xFF}));
+  ids.clear();
+  masks.clear();
+  ASSERT_TRUE(DecodePostings(std::string("\x02\x02\x05\x03\x80", 5), 1, 10, &ids, &masks).ok());
+  EXPECT_EQ(ids, (std::vector<int64_t>{2, 5}));
+  EXPECT_EQ(masks, (std::vector<uint8_t>{0x05, 0x80}));
+  ids.clear();
+  masks.clear();
+  ASSERT_TRUE(DecodePostings(std::string("\x01\x05\x02", 3), 1, 10, &ids, &masks).ok());  // bitmap
+  EXPECT_EQ(masks, (std::vector<uint8_t>{0xFF, 0xFF, 0xFF}));
+  ids.clear();
+  masks.clear();
+  ASSERT_TRUE(DecodePostings(std::string("\x03\x05\x02\x01\x02\x04", 6), 1, 10, &ids, &masks).ok());
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 3, 10}));
+  EXPECT_EQ(masks, (std::vector<uint8_t>{0x01, 0x02, 0x04}));
 }
 
 TEST(Grams, CorruptPostingsAreErrors) {
@@ -76,6 +189,11 @@ TEST(Grams, CorruptPostingsAreErrors) {
   EXPECT_FALSE(DecodePostings(std::string("\x00\x01\x00", 3), 1, 10, &ids).ok());   // zero gap
   EXPECT_FALSE(DecodePostings(std::string("\x01\xFF", 2), 1, 10, &ids).ok());       // bitmap too short
   EXPECT_FALSE(DecodePostings(std::string("\x01\xFF\xFF", 3), 1, 10, &ids).ok());   // bits past the end
+  EXPECT_FALSE(DecodePostings(std::string("\x02\x01", 2), 1, 10, &ids).ok());       // mask missing
+  EXPECT_FALSE(DecodePostings(std::string("\x02\x01\x00", 3), 1, 10, &ids).ok());   // empty mask
+  EXPECT_FALSE(DecodePostings(std::string("\x03\x05\x02\x01\x02", 5), 1, 10, &ids).ok());  // a mask short
+  EXPECT_FALSE(DecodePostings(std::string("\x03\x01\x00\x01\x01", 5), 1, 10, &ids).ok());  // one too many
+  EXPECT_FALSE(DecodePostings(std::string("\x01\x01\x00\x01", 4), 1, 10, &ids).ok());      // bytes after a bitmap
   ids.clear();
   ASSERT_TRUE(DecodePostings(std::string("\x01\x05\x02", 3), 1, 10, &ids).ok());
   EXPECT_EQ(ids, (std::vector<int64_t>{1, 3, 10}));

@@ -277,34 +277,63 @@ Result<const std::vector<Index::GramSegment>*> Index::GramSegments() {
   return &*gram_segments_;
 }
 
-Result<std::vector<int64_t>> Index::TextsWithGrams(const std::vector<uint32_t>& keys) {
+Result<std::vector<int64_t>> Index::TextsWithLiteral(const std::vector<GramRun>& runs) {
   CUSTODIAN_ASSIGN_OR_RETURN(const std::vector<GramSegment>* segs, GramSegments());
-  std::vector<int64_t> out, ids, both;
+  std::vector<uint32_t> keys;
+  for (const GramRun& run : runs) keys.insert(keys.end(), run.begin(), run.end());
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::vector<int64_t> out, both;
+  // Per key: its postings in the segment, and where the walk below has got to in them.
+  std::vector<std::vector<int64_t>> ids(keys.size());
+  std::vector<std::vector<uint8_t>> masks(keys.size());
+  std::vector<size_t> at(keys.size());
+  std::vector<uint8_t> run_masks;
   for (const GramSegment& seg : *segs) {
     std::vector<int64_t> acc;
-    bool first_gram = true;
-    for (uint32_t g : keys) {
-      get_gram_.Bind(1, (seg.segment << kGramBits) | int64_t(g));
+    for (size_t k = 0; k < keys.size(); k++) {
+      get_gram_.Bind(1, (seg.segment << kGramBits) | int64_t(keys[k]));
       auto row = get_gram_.Step();
       if (!row.ok()) {
         get_gram_.Reset();
         return row.status();
       }
-      ids.clear();
-      Status st = *row ? DecodePostings(get_gram_.Blob(0), seg.first_text, seg.last_text, &ids) : Status::Ok();
+      ids[k].clear();
+      masks[k].clear();
+      Status st = *row ? DecodePostings(get_gram_.Blob(0), seg.first_text, seg.last_text, &ids[k], &masks[k])
+                       : Status::Ok();
       get_gram_.Reset();
       if (!st.ok()) return Status::Corruption("trigram index, segment " + std::to_string(seg.segment) + ": " + st.message());
-      if (first_gram) {
-        acc.swap(ids);
-        first_gram = false;
+      if (k == 0) {
+        acc = ids[0];
       } else {
         both.clear();
-        std::set_intersection(acc.begin(), acc.end(), ids.begin(), ids.end(), std::back_inserter(both));
+        std::set_intersection(acc.begin(), acc.end(), ids[k].begin(), ids[k].end(), std::back_inserter(both));
         acc.swap(both);
       }
       if (acc.empty()) break;
     }
-    out.insert(out.end(), acc.begin(), acc.end());
+    if (acc.empty()) continue;
+    // Every trigram is there; keep the texts where each run's trigrams also sit at consecutive
+    // positions (modulo 8).
+    std::fill(at.begin(), at.end(), 0);
+    std::vector<uint8_t> key_mask(keys.size());
+    for (int64_t id : acc) {
+      for (size_t k = 0; k < keys.size(); k++) {
+        while (ids[k][at[k]] < id) at[k]++;  // acc is a subset of every list
+        key_mask[k] = masks[k][at[k]];
+      }
+      bool fits = true;
+      for (const GramRun& run : runs) {
+        run_masks.clear();
+        for (uint32_t g : run) run_masks.push_back(key_mask[size_t(std::lower_bound(keys.begin(), keys.end(), g) - keys.begin())]);
+        if (!RunFits(run_masks.data(), run_masks.size())) {
+          fits = false;
+          break;
+        }
+      }
+      if (fits) out.push_back(id);
+    }
   }
   return out;
 }

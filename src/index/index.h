@@ -74,9 +74,11 @@ class Index {
   // Forgets the pending postings (after a rollback: their texts may not exist).
   void DropPendingGrams() { grams_.Clear(); }
 
-  // Reading the trigram index. TextsWithGrams: the covered texts that contain every trigram in
-  // `keys` (non-empty), ascending. UncoveredTexts: texts in no segment, ascending.
-  Result<std::vector<int64_t>> TextsWithGrams(const std::vector<uint32_t>& keys);
+  // Reading the trigram index. TextsWithLiteral: the covered texts that can contain a literal
+  // whose trigram runs (LiteralRuns, non-empty) are `runs`: every trigram present, and each run's
+  // at consecutive positions as far as the position masks tell; ascending. UncoveredTexts:
+  // texts in no segment, ascending.
+  Result<std::vector<int64_t>> TextsWithLiteral(const std::vector<GramRun>& runs);
   // Forgets what was read from earlier transactions (the list of trigram segments); call at the
   // start of each read transaction, since another process may have rebuilt the index.
   void NewSnapshot() { gram_segments_.reset(); }

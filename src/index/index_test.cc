@@ -199,13 +199,13 @@ TEST_F(IndexTest, TrigramSegmentsAndUncoveredTexts) {
   int64_t ta = *cat_->GetMessage(Add(a))->text_id;
   int64_t tb = *cat_->GetMessage(Add(b))->text_id;
   // Not yet written as a segment: no covered text, all three uncovered.
-  EXPECT_TRUE(index_->TextsWithGrams(LiteralGrams("kenneth"))->empty());
+  EXPECT_TRUE(index_->TextsWithLiteral(LiteralRuns("kenneth"))->empty());
   ASSERT_TRUE(index_->FlushGrams(false).ok());  // under the size threshold: still pending
   EXPECT_EQ(index_->UncoveredTexts()->size(), 2u);
   ASSERT_TRUE(index_->FlushGrams(true).ok());
-  EXPECT_EQ(*index_->TextsWithGrams(LiteralGrams("kenneth")), (std::vector<int64_t>{ta, tb}));
-  EXPECT_EQ(*index_->TextsWithGrams(LiteralGrams("KENNETH LAY")), std::vector<int64_t>{ta});
-  EXPECT_TRUE(index_->TextsWithGrams(LiteralGrams("zebra"))->empty());
+  EXPECT_EQ(*index_->TextsWithLiteral(LiteralRuns("kenneth")), (std::vector<int64_t>{ta, tb}));
+  EXPECT_EQ(*index_->TextsWithLiteral(LiteralRuns("KENNETH LAY")), std::vector<int64_t>{ta});
+  EXPECT_TRUE(index_->TextsWithLiteral(LiteralRuns("zebra"))->empty());
   EXPECT_TRUE(index_->UncoveredTexts()->empty());
   // A text added later and never flushed (an import killed before its end) stays a candidate.
   int64_t tc = *cat_->GetMessage(Add(c))->text_id;
@@ -216,7 +216,7 @@ TEST_F(IndexTest, TrigramSegmentsAndUncoveredTexts) {
   d.body = "kenneth again";
   int64_t td = *cat_->GetMessage(Add(d))->text_id;
   ASSERT_TRUE(index_->FlushGrams(true).ok());
-  EXPECT_EQ(*index_->TextsWithGrams(LiteralGrams("kenneth")), (std::vector<int64_t>{ta, tb, td}));
+  EXPECT_EQ(*index_->TextsWithLiteral(LiteralRuns("kenneth")), (std::vector<int64_t>{ta, tb, td}));
   EXPECT_EQ(*index_->UncoveredTexts(), std::vector<int64_t>{tc});
   // Clear forgets segments too.
   ASSERT_TRUE(index_->Clear().ok());
