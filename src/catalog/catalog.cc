@@ -12,8 +12,33 @@ namespace {
 
 // 1: the foundation; 2: trigram index, text dictionaries, messages_keys (added tables and
 // indexes only, so opening a version 1 archive for writing upgrades it in place); 3: threading
-// keeps keys of Message-IDs and subjects, not the strings (converted by Index::Open).
-constexpr int kSchemaVersion = 3;
+// keeps keys of Message-IDs and subjects, not the strings (converted by Index::Open); 4: the
+// authenticity tables (DKIM results and kept keys), created by UpgradeSchema.
+constexpr int kSchemaVersion = 4;
+
+// Added in schema 4 (docs/storage-format.md, "Authenticity").
+constexpr const char* kAuthenticitySchema = R"sql(
+CREATE TABLE IF NOT EXISTS dkim_keys(key_id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                                     record TEXT NOT NULL, fetched_at INTEGER, source TEXT NOT NULL,
+                                     dnssec TEXT NOT NULL, kept_at INTEGER NOT NULL,
+                                     UNIQUE(name, record));
+CREATE TABLE IF NOT EXISTS dkim_results(result_id INTEGER PRIMARY KEY, msg INTEGER NOT NULL,
+                                        verified_at INTEGER NOT NULL, as_of INTEGER NOT NULL,
+                                        verdict TEXT NOT NULL, arc TEXT NOT NULL,
+                                        reason TEXT NOT NULL, report TEXT);
+CREATE INDEX IF NOT EXISTS dkim_results_msg ON dkim_results(msg, result_id);
+CREATE TABLE IF NOT EXISTS dkim_signatures(result_id INTEGER NOT NULL, idx INTEGER NOT NULL,
+                                           d TEXT NOT NULL, s TEXT NOT NULL, a TEXT NOT NULL,
+                                           i TEXT NOT NULL, result TEXT NOT NULL,
+                                           body_hash TEXT NOT NULL, reason TEXT NOT NULL,
+                                           weak INTEGER NOT NULL, weak_reason TEXT NOT NULL,
+                                           headers TEXT NOT NULL, body_length_limit INTEGER,
+                                           body_bytes_signed INTEGER NOT NULL,
+                                           body_bytes_unsigned INTEGER NOT NULL, key_id INTEGER,
+                                           key_fingerprint TEXT NOT NULL,
+                                           PRIMARY KEY(result_id, idx)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dkim_signatures_passing ON dkim_signatures(d) WHERE result = 'pass';
+)sql";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -147,10 +172,23 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool rea
     if (read_only && version > 0)
       return Status::Unsupported("the archive was written by an older version of custodian (catalog schema " + *v +
                                  "); open it for writing once to upgrade it, e.g. with `custodian reindex`");
-    if (!read_only) CUSTODIAN_RETURN_IF_ERROR(c->SetMeta("schema_version", std::to_string(kSchemaVersion)));
+    if (!read_only) CUSTODIAN_RETURN_IF_ERROR(c->UpgradeSchema(version));
   }
   CUSTODIAN_RETURN_IF_ERROR(c->Prepare());
   return c;
+}
+
+// Brings a catalog of schema `from` (0: new) to kSchemaVersion, one step at a time, in one
+// transaction. Steps 1..3 need only the CREATE ... IF NOT EXISTS of kSchema (run before this) or
+// are done by the index (Index::Open converts schema 2's thread tables).
+Status Catalog::UpgradeSchema(int from) {
+  CUSTODIAN_RETURN_IF_ERROR(Begin());
+  Status st;
+  if (from < 4) st = db_.Exec(kAuthenticitySchema);
+  if (st.ok()) st = SetMeta("schema_version", std::to_string(kSchemaVersion));
+  if (st.ok()) st = Commit();
+  if (!st.ok()) (void)Rollback();
+  return st;
 }
 
 Status Catalog::Prepare() {
