@@ -414,6 +414,31 @@ TEST_F(AuthenticityTest, WithoutKeysTemperrorThenRescanWithLaterKeysPasses) {
   EXPECT_EQ(second->checked, 0u);
 }
 
+TEST_F(AuthenticityTest, OldMailStillVerifiesAfterTheDomainReplacesItsKey) {
+  std::string before = Fixture("signed.eml"), after = Fixture("rotated.eml");
+  WriteFile(root_ / "old/cur/1:2,S", before);
+  WriteFile(root_ / "new/cur/1:2,S", after);
+  auto a = OpenW();
+  ImportOptions o;
+  o.custodian = "ann";
+  o.dkim_key_file = FixtureKeys();
+  ASSERT_TRUE(a->Import({(root_ / "old").string()}, o, nullptr).ok());
+  // Later the same selector publishes a new key; both versions are kept.
+  o.dkim_key_file = (fs::path(CUSTODIAN_DKIM_FIXTURES) / "keys-rotated.txt").string();
+  auto r = a->Import({(root_ / "new").string()}, o, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->authenticity, (std::map<std::string, uint64_t>{{"pass", 1}}));
+  for (const std::string& m : {before, after}) {
+    auto rep = a->Authenticate(Id(m), {});  // no key file: each with the version it was verified with
+    ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+    EXPECT_EQ(rep->verdict, "pass") << rep->text;
+  }
+  // The old key alone does not verify the new mail: the versions really differ.
+  AuthenticateOptions old_key;
+  old_key.key_file = FixtureKeys();
+  EXPECT_EQ(a->Authenticate(Id(after), old_key)->verdict, "fail");
+}
+
 TEST_F(AuthenticityTest, AnUnreadableKeyFileStopsTheImportBeforeAnythingIsStored) {
   WriteFile(root_ / "bad-keys.txt", "selector-without-domainkey v=DKIM1; p=AAAA\n");
   auto a = OpenW();

@@ -83,6 +83,7 @@ def fixtures_part(tmp):
     expect(s["key"]["fingerprint"].startswith("sha256:") and "kept in the archive" in s["key"]["source"],
            f"key provenance: {s['key']}")
     expect(rep["stored"]["verdict"] == "pass" and rep["stored"]["results"] == 2, f"history: {rep['stored']}")
+    expect([h["verdict"] for h in rep["history"]] == ["temperror", "pass"], f"history: {rep['history']}")
 
     # l=: passes, and says how many bytes after the limit nobody signed.
     s = only_signature(authenticate(a, ids["limit"]))
@@ -125,6 +126,19 @@ def fixtures_part(tmp):
     expect(search_ids(a, "dkim:temperror") == set(), "no temperror left")
     p = run(a, "search", "dkim:maybe", check=False)
     expect(p.returncode == 2 and b"known: pass, fail, none, temperror, permerror" in p.stderr, f"dkim:maybe {p.stderr}")
+
+    # The domain replaces the key at the same selector: new mail verifies with the new key, and
+    # the old mail still with the old one, both kept.
+    rotated = fixture("rotated.eml")
+    res = run_json(a, "import", "--custodian", "ann", "--dkim-keys", os.path.join(FIXTURES, "keys-rotated.txt"),
+                   write(os.path.join(tmp, "rotated.eml"), rotated))
+    expect(res["dkim"] == {"pass": 1}, f"rotated key: {res['dkim']}")
+    fingerprints = set()
+    for mid in (ids["signed"], sha256(rotated)):
+        rep = authenticate(a, mid)
+        expect(rep["verdict"] == "pass", f"after rotation {mid}: {rep['reason']}")
+        fingerprints.add(only_signature(rep)["key"]["fingerprint"])
+    expect(len(fingerprints) == 2, f"two key versions expected: {fingerprints}")
 
     # A key file that does not parse is a usage error naming the line.
     bad = write(os.path.join(tmp, "bad-keys.txt"), b"not-a-key-name v=DKIM1; p=abc\n")

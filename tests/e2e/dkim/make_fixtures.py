@@ -5,6 +5,8 @@ A fresh 2048-bit RSA key signs, for custodian.example with selector test2026:
   limit.eml    the same text signed with l= covering its body, then 41 bytes appended below it
   list.eml     signed.eml as a mailing list relays it: a footer appended to the body
   keys.txt     the key record, in the key-file format (selector._domainkey.domain  TXT)
+  rotated.eml, keys-rotated.txt
+               a later message signed after the domain replaced the key at the same selector
 Needs python3-cryptography; the tests only read the outputs."""
 import base64
 import hashlib
@@ -64,13 +66,21 @@ def sign(key, header, body, limit=None):
     return "DKIM-Signature: " + tags + b + "\r\n" + header + "\r\n" + body
 
 
-def main():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def write_key(key, name, comment):
     pub = key.public_key().public_bytes(serialization.Encoding.DER,
                                         serialization.PublicFormat.SubjectPublicKeyInfo)
-    with open(os.path.join(HERE, "keys.txt"), "w") as f:
-        f.write("# the key that signed the fixtures beside this file (make_fixtures.py)\n")
+    with open(os.path.join(HERE, name), "w") as f:
+        f.write(f"# {comment} (make_fixtures.py)\n")
         f.write(f"{SELECTOR}._domainkey.{DOMAIN}  v=DKIM1; k=rsa; p={base64.b64encode(pub).decode()}\n")
+
+
+def main():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    write_key(key, "keys.txt", "the key that signed the fixtures beside this file")
+    new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    write_key(new_key, "keys-rotated.txt", "the key that replaced it at the same selector, for rotated.eml")
+    rotated = sign(new_key, HEADER.format(subject="Signed after the key rotation", mid="rotated-1"), BODY)
+    open(os.path.join(HERE, "rotated.eml"), "wb").write(rotated.encode())
     plain = sign(key, HEADER.format(subject="Minutes of the board meeting", mid="minutes-1"), BODY)
     open(os.path.join(HERE, "signed.eml"), "wb").write(plain.encode())
     limited = sign(key, HEADER.format(subject="Budget approved", mid="budget-1"), BODY, limit=len(relaxed_body(BODY)))
