@@ -69,6 +69,7 @@ struct AuthenticationReport {
   std::string json;     // its JSON object
   std::string text;     // its report for people
   std::optional<AuthenticityInfo> stored;  // the current stored result, if the message was checked
+  std::vector<AuthenticityInfo> history;   // every stored result, oldest first (the last is `stored`)
 };
 
 struct RescanResult {

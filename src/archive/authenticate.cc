@@ -54,6 +54,7 @@ Result<AuthenticationReport> ArchiveImpl::Authenticate(const std::string& id, co
       if (s.key_id) used.push_back(*s.key_id);
     keys->kept->Prefer(used);
     report.stored = StoredInfo(current, results.size());
+    for (const auto& r : results) report.history.push_back(StoredInfo(r, results.size()));
   }
   dkim::Verification v = CheckAuthenticity(raw, keys->all.get(), as_of);
   report.verdict = dkim::OutcomeName(v.verdict);

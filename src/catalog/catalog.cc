@@ -629,6 +629,14 @@ Result<std::vector<std::string>> Catalog::CheckConsistency() {
        "message has no copy in any folder: "},
       {"SELECT b.block_id FROM blocks b WHERE b.seg_id NOT IN (SELECT seg_id FROM segments)",
        "block refers to a segment the catalog does not have: "},
+      {"SELECT r.result_id FROM dkim_results r WHERE r.msg NOT IN (SELECT msg FROM messages)",
+       "DKIM result refers to a missing message row: "},
+      {"SELECT g.result_id || '/' || g.idx FROM dkim_signatures g"
+       " WHERE g.result_id NOT IN (SELECT result_id FROM dkim_results)",
+       "DKIM signature refers to a missing result: "},
+      {"SELECT g.result_id || '/' || g.idx FROM dkim_signatures g"
+       " WHERE g.key_id IS NOT NULL AND g.key_id NOT IN (SELECT key_id FROM dkim_keys)",
+       "DKIM signature refers to a key record the archive does not keep: "},
   };
   for (const auto& c : checks) {
     CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare(c.sql));

@@ -313,6 +313,20 @@ TEST_F(CatalogTest, DkimResultsAreAppendedAndKeysKeptPerVersion) {
   EXPECT_EQ(got.body_length_limit, 12);
   EXPECT_EQ(got.body_bytes_unsigned, 30u);
   EXPECT_EQ(got.key_id, *k2);
+
+  auto dkim_problems = [&] {
+    std::vector<std::string> out;
+    auto problems = cat_->CheckConsistency();
+    EXPECT_TRUE(problems.ok());
+    if (problems.ok())
+      for (const auto& p : *problems)
+        if (p.find("DKIM") != std::string::npos) out.push_back(p);
+    return out;
+  };
+  EXPECT_TRUE(dkim_problems().empty());
+  r.msg = 999;  // no such message
+  ASSERT_TRUE(cat_->AddDkimResult(r).ok());
+  EXPECT_EQ(dkim_problems().size(), 1u);
 }
 
 }  // namespace

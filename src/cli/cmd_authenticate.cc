@@ -8,20 +8,29 @@
 namespace custodian::cli {
 namespace {
 
-void WriteStored(JsonWriter& w, const std::optional<AuthenticityInfo>& stored) {
-  w.Key("stored");
-  if (!stored) {
-    w.Null();
-    return;
-  }
+void WriteResult(JsonWriter& w, const AuthenticityInfo& r) {
   w.BeginObject()
-      .Field("verdict", stored->verdict)
-      .Field("arc", stored->arc)
-      .Field("reason", stored->reason)
-      .Field("verified_at", FormatDateIso(stored->verified_at))
-      .Field("as_of", FormatDateIso(stored->as_of))
-      .Field("results", stored->results)
-      .EndObject();
+      .Field("verdict", r.verdict)
+      .Field("arc", r.arc)
+      .Field("reason", r.reason)
+      .Field("verified_at", FormatDateIso(r.verified_at))
+      .Field("as_of", FormatDateIso(r.as_of));
+}
+
+void WriteStored(JsonWriter& w, const AuthenticationReport& rep) {
+  w.Key("stored");
+  if (!rep.stored) {
+    w.Null();
+  } else {
+    WriteResult(w, *rep.stored);
+    w.Field("results", rep.stored->results).EndObject();
+  }
+  w.Key("history").BeginArray();
+  for (const auto& r : rep.history) {
+    WriteResult(w, r);
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 // The text report ends with what a weak signature means, when there is one.
@@ -79,7 +88,7 @@ int CmdAuthenticate(const Context& ctx) {
     std::string json = rep->json;
     JsonWriter extra;
     extra.BeginObject().Field("id", rep->id);
-    WriteStored(extra, rep->stored);
+    WriteStored(extra, *rep);
     extra.EndObject();
     std::string head = extra.str();  // {"id":...,"stored":...}
     head.pop_back();                 // drop its '}'
