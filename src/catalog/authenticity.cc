@@ -129,6 +129,28 @@ Result<std::vector<DkimResultRow>> Catalog::DkimResults(int64_t msg) {
   return out;
 }
 
+Result<Catalog::DkimSummary> Catalog::SummarizeDkim() {
+  DkimSummary out;
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto v, db_.Prepare("SELECT r.verdict, COUNT(*) FROM dkim_results r"
+                          " WHERE r.result_id = (SELECT MAX(result_id) FROM dkim_results WHERE msg = r.msg)"
+                          " GROUP BY r.verdict"));
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, v.Step());
+    if (!row) break;
+    out.verdicts[std::string(v.Text(0))] = uint64_t(v.Int(1));
+  }
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto n, db_.Prepare("SELECT (SELECT COUNT(*) FROM messages WHERE msg NOT IN (SELECT msg FROM dkim_results)),"
+                          " (SELECT COUNT(*) FROM dkim_keys)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, n.Step());
+  if (row) {
+    out.unchecked = uint64_t(n.Int(0));
+    out.keys = uint64_t(n.Int(1));
+  }
+  return out;
+}
+
 Result<std::vector<int64_t>> Catalog::MessagesToRecheck() {
   CUSTODIAN_ASSIGN_OR_RETURN(
       auto s, db_.Prepare("SELECT m.msg FROM messages m"

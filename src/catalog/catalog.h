@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -184,6 +185,12 @@ class Catalog {
   // Messages a check with more keys could change: never checked, or a temperror anywhere in
   // the current result. In storage order.
   Result<std::vector<int64_t>> MessagesToRecheck();
+  // Messages by current verdict; messages never checked; key records kept.
+  struct DkimSummary {
+    std::map<std::string, uint64_t> verdicts;
+    uint64_t unchecked = 0, keys = 0;
+  };
+  Result<DkimSummary> SummarizeDkim();
 
   Result<std::string> GetMeta(const std::string& key);
   Status SetMeta(const std::string& key, const std::string& value);

@@ -71,6 +71,8 @@ def fixtures_part(tmp):
     r = run_json(a, "authenticate", "--rescan", "--keys", keys)
     expect(r["checked"] == 3 and r["changed"] == 3, f"rescan: {r}")
     expect(r["verdicts"] == {"pass": 2, "fail": 1}, f"rescan verdicts: {r}")
+    st = run_json(a, "stats")["dkim"]
+    expect(st == {"pass": 2, "fail": 1, "none": 1, "unchecked": 0, "keys_kept": 1}, f"stats: {st}")
     again = run_json(a, "authenticate", "--rescan")
     expect(again["checked"] == 0, f"a second rescan has nothing to do: {again}")
 
