@@ -197,8 +197,11 @@ Result<int64_t> RecordAuthenticity(catalog::Catalog* catalog, KeptKeys* kept, in
   r.as_of = as_of;
   r.verdict = dkim::OutcomeName(v.verdict);
   r.arc = dkim::OutcomeName(v.arc.result);
-  r.reason = v.reason;
-  if (!v.signatures.empty() || v.arc.result != dkim::Outcome::kNone) r.report = dkim::ToJson(v);
+  // Unsigned mail (most of an archive) keeps neither reason nor report: both say only "none".
+  if (!v.signatures.empty() || v.arc.result != dkim::Outcome::kNone) {
+    r.reason = v.reason;
+    r.report = dkim::ToJson(v);
+  }
   for (const auto& s : v.signatures) {
     catalog::DkimSignatureRow g;
     g.d = s.d;

@@ -52,19 +52,13 @@ Status Catalog::ForEachDkimKey(const std::function<Status(const DkimKeyRow&)>& f
 }
 
 Result<int64_t> Catalog::AddDkimResult(const DkimResultRow& r) {
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      auto ins, db_.Prepare("INSERT INTO dkim_results(msg, verified_at, as_of, verdict, arc, reason, report)"
-                            " VALUES(?,?,?,?,?,?,?)"));
+  Statement& ins = add_dkim_result_;
   ins.Bind(1, r.msg).Bind(2, r.verified_at).Bind(3, r.as_of).Bind(4, r.verdict).Bind(5, r.arc).Bind(6, r.reason);
   if (r.report.empty()) ins.BindNull(7); else ins.Bind(7, r.report);
   CUSTODIAN_RETURN_IF_ERROR(ins.Exec());
   int64_t id = db_.LastInsertRowid();
   if (r.signatures.empty()) return id;
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      auto sig, db_.Prepare("INSERT INTO dkim_signatures(result_id, idx, d, s, a, i, result, body_hash, reason,"
-                            " weak, weak_reason, headers, body_length_limit, body_bytes_signed,"
-                            " body_bytes_unsigned, key_id, key_fingerprint)"
-                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  Statement& sig = add_dkim_signature_;
   for (size_t n = 0; n < r.signatures.size(); n++) {
     const DkimSignatureRow& g = r.signatures[n];
     sig.Bind(1, id).Bind(2, int64_t(n)).Bind(3, ToLowerAscii(g.d)).Bind(4, g.s).Bind(5, g.a).Bind(6, g.i);
@@ -100,6 +94,7 @@ Result<std::vector<DkimResultRow>> Catalog::DkimResults(int64_t msg) {
     r.verdict = s.Text(3);
     r.arc = s.Text(4);
     r.reason = s.Text(5);
+    if (r.reason.empty() && r.verdict == "none") r.reason = kUnsignedReason;
     r.report = s.Text(6);
     g.Bind(1, r.result_id);
     while (true) {

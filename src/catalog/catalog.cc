@@ -194,6 +194,14 @@ Status Catalog::UpgradeSchema(int from) {
 Status Catalog::Prepare() {
   CUSTODIAN_ASSIGN_OR_RETURN(find_msg_, db_.Prepare("SELECT msg FROM messages WHERE sha256 = ?"));
   CUSTODIAN_ASSIGN_OR_RETURN(
+      add_dkim_result_, db_.Prepare("INSERT INTO dkim_results(msg, verified_at, as_of, verdict, arc, reason, report)"
+                                    " VALUES(?,?,?,?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      add_dkim_signature_,
+      db_.Prepare("INSERT INTO dkim_signatures(result_id, idx, d, s, a, i, result, body_hash, reason, weak,"
+                  " weak_reason, headers, body_length_limit, body_bytes_signed, body_bytes_unsigned, key_id,"
+                  " key_fingerprint) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
       add_msg_, db_.Prepare("INSERT INTO messages(sha256, block_id, slot, size, date, from_addr, subject,"
                             " message_id, in_reply_to, problems, added, attachments, text_id)"
                             " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));

@@ -96,6 +96,9 @@ struct DkimSignatureRow {
   std::string key_fingerprint;
 };
 
+// The reason of a result stored without one: unsigned mail, verdict and ARC both "none".
+inline constexpr const char* kUnsignedReason = "the message has no DKIM-Signature";
+
 struct DkimResultRow {
   int64_t result_id = 0;
   int64_t msg = 0;
@@ -206,6 +209,7 @@ class Catalog {
   KeyRegistration key_;
   Database db_;
   Statement find_msg_, add_msg_, add_block_, add_copy_, get_msg_, get_block_, set_segment_;
+  Statement add_dkim_result_, add_dkim_signature_;  // one of each per new message at import
 };
 
 }  // namespace custodian::catalog
