@@ -56,6 +56,14 @@ void CheckTree(const Node& node, Kind parent, int depth) {
     case Kind::kSubstring:
       Check(node.text.size() >= 3);
       break;
+    case Kind::kDkim:
+      Check(node.text == "pass" || node.text == "fail" || node.text == "none" || node.text == "temperror" ||
+            node.text == "permerror");
+      break;
+    case Kind::kSignedBy:  // a lower-case domain name: what the catalog's d= column holds
+      Check(!node.text.empty() && node.text.size() <= 253 && node.text.front() != '.' && node.text.back() != '.');
+      for (char c : node.text) Check((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.');
+      break;
     default:
       Check(node.children.empty());
   }

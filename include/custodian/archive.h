@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,8 @@ struct ImportOptions {
   std::string folder_prefix;         // prepended to every folder ("" = none)
   std::string ack_log;               // if set, append each acknowledged message id (for tests)
   size_t threads = 2;                // parse threads
+  std::string dkim_key_file;         // DKIM key records for offline verification ("" = none)
+  bool dns = false;                  // also look DKIM keys up in live DNS (docs/authenticity.md)
 };
 
 struct ImportRejection {
@@ -43,6 +46,36 @@ struct ImportProgress {
 struct ImportResult {
   ImportProgress counts;
   std::vector<ImportRejection> rejections;  // the first 1,000
+  std::map<std::string, uint64_t> authenticity;  // new messages by DKIM verdict ("pass", ...)
+};
+
+// Re-verification of DKIM and ARC (docs/authenticity.md, "In the archive").
+struct AuthenticateOptions {
+  std::string key_file;  // more key records, asked before the kept ones ("" = none)
+  bool dns = false;      // also ask live DNS
+};
+
+// A verification result as stored with a message.
+struct AuthenticityInfo {
+  std::string verdict, arc, reason;
+  int64_t verified_at = 0, as_of = 0;
+  std::string report_json;  // the whole result (docs/authenticity.md, "JSON"); empty for unsigned mail
+  uint64_t results = 0;     // rows of history, this one included
+};
+
+struct AuthenticationReport {
+  std::string id;
+  std::string verdict;  // of this re-verification
+  std::string json;     // its JSON object
+  std::string text;     // its report for people
+  std::optional<AuthenticityInfo> stored;  // the current stored result, if the message was checked
+  std::vector<AuthenticityInfo> history;   // every stored result, oldest first (the last is `stored`)
+};
+
+struct RescanResult {
+  uint64_t checked = 0;  // messages re-verified
+  uint64_t changed = 0;  // of those, how many got a new result
+  std::map<std::string, uint64_t> verdicts;  // the checked messages' verdicts now
 };
 
 struct CopyInfo {
@@ -89,6 +122,9 @@ struct ArchiveStats {
   uint64_t catalog_free_bytes = 0;   // of catalog_bytes: free pages, reused before the file grows
   std::vector<std::pair<std::string, uint64_t>> catalog_tables;  // bytes per table and index
   uint64_t texts = 0;          // distinct searchable texts (messages share identical ones)
+  std::map<std::string, uint64_t> dkim_verdicts;  // messages by current DKIM verdict
+  uint64_t dkim_unchecked = 0;  // messages never verified (stored before verification at import)
+  uint64_t dkim_keys = 0;       // DKIM key records kept
   std::vector<CustodianSummary> custodians;
 };
 
@@ -167,6 +203,16 @@ class Archive {
   virtual Result<std::vector<ThreadEntry>> Thread(const std::string& id) = 0;
   // Runs a query (docs/search.md). A malformed query is InvalidArgument "at position N: ...".
   virtual Result<SearchResult> Search(const std::string& query, const SearchOptions& opts) = 0;
+
+  // Re-verifies a message's DKIM signatures and ARC chain from the keys the archive keeps (and
+  // opts), judged at the stored verification time. Changes nothing.
+  virtual Result<AuthenticationReport> Authenticate(const std::string& id, const AuthenticateOptions& opts) = 0;
+  // Re-verifies every message whose result more keys could change (never checked, or a
+  // temperror), adding a result row where the result changed. REQUIRES: opened for writing.
+  virtual Result<RescanResult> RescanAuthenticity(const AuthenticateOptions& opts,
+                                                  const std::function<void(uint64_t done, uint64_t total)>& progress) = 0;
+  // The current stored result; nullopt if the message was never checked.
+  virtual Result<std::optional<AuthenticityInfo>> Authenticity(const std::string& id) = 0;
 };
 
 }  // namespace custodian

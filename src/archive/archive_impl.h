@@ -36,6 +36,10 @@ class ArchiveImpl : public Archive {
   Result<SearchResult> Search(const std::string& query, const SearchOptions& opts) override;
   Result<std::vector<ThreadEntry>> Thread(const std::string& id) override;
   Result<uint64_t> Reindex(bool all, const std::function<void(uint64_t, uint64_t)>& progress) override;
+  Result<AuthenticationReport> Authenticate(const std::string& id, const AuthenticateOptions& opts) override;
+  Result<RescanResult> RescanAuthenticity(const AuthenticateOptions& opts,
+                                          const std::function<void(uint64_t, uint64_t)>& progress) override;
+  Result<std::optional<AuthenticityInfo>> Authenticity(const std::string& id) override;
 
  private:
   // Packs entries into blocks of ~1 MiB, appends them to the segment store and records them;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <set>
 
+#include "archive/authenticity.h"
+#include "dkim/dkim.h"
 #include "query/query.h"
 #include "util/digest.h"
 #include "util/env.h"
@@ -311,6 +313,168 @@ TEST(ExpandOptionals, RewritesOnlySimpleOptionalAtoms) {
   EXPECT_EQ(ExpandOptionals("[[:alpha:]]?"), "[[:alpha:]]?");
   EXPECT_EQ(ExpandOptionals("caf\xC3\xA9?"), "caf\xC3\xA9?");
   EXPECT_EQ(ExpandOptionals("[]a]?b"), "(?:[]a]|)b");
+}
+
+}  // namespace
+}  // namespace custodian
+
+namespace custodian {
+namespace {
+
+// Messages signed by make_fixtures.py, and the key that signed them (tests/e2e/dkim).
+std::string Fixture(const char* name) {
+  std::ifstream in(fs::path(CUSTODIAN_DKIM_FIXTURES) / name, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+std::string FixtureKeys() { return (fs::path(CUSTODIAN_DKIM_FIXTURES) / "keys.txt").string(); }
+
+class AuthenticityTest : public ArchiveTest {
+ protected:
+  std::string Id(const std::string& bytes) { return ToHex(ComputeSha256(bytes)); }
+  std::set<std::string> Found(Archive* a, const std::string& q) {
+    SearchOptions o;
+    o.limit = 0;
+    o.ids_only = true;
+    auto r = a->Search(q, o);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    std::set<std::string> ids;
+    if (r.ok())
+      for (const auto& h : r->hits) ids.insert(h.message.id);
+    return ids;
+  }
+};
+
+TEST_F(AuthenticityTest, VerifiedAtImportWithAKeyFileAndAfterwardsFromTheKeptKey) {
+  std::string signed_msg = Fixture("signed.eml");
+  ASSERT_FALSE(signed_msg.empty()) << "fixture missing";
+  WriteFile(root_ / "in/a/cur/1:2,S", signed_msg);
+  WriteFile(root_ / "in/b/cur/1:2,S", signed_msg);  // a second copy, in another folder
+  auto a = OpenW();
+  ImportOptions o;
+  o.custodian = "ann";
+  o.dkim_key_file = FixtureKeys();
+  auto r = a->Import({(root_ / "in/a").string(), (root_ / "in/b").string()}, o, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->authenticity, (std::map<std::string, uint64_t>{{"pass", 1}}));
+  std::string id = Id(signed_msg);
+  auto stored = a->Authenticity(id);
+  ASSERT_TRUE(stored.ok() && *stored) << stored.status().ToString();
+  EXPECT_EQ((*stored)->verdict, "pass");
+  EXPECT_EQ((*stored)->results, 1u);  // two copies, one verification
+  EXPECT_NE((*stored)->report_json.find("\"body_hash\":\"match\""), std::string::npos);
+  // No key file now: the archive kept the record.
+  auto again = a->Authenticate(id, {});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->verdict, "pass") << again->text;
+  EXPECT_NE(again->text.find("custodian.example"), std::string::npos);
+  EXPECT_EQ(Found(a.get(), "signed-by:custodian.example"), std::set<std::string>{id});
+  EXPECT_EQ(Found(a.get(), "dkim:pass"), std::set<std::string>{id});
+  // Five plain messages of the fixture Maildir: no signature.
+  Import(a.get(), (root_ / "md").string(), "bob");
+  EXPECT_EQ(Found(a.get(), "dkim:none").size(), 4u);
+  EXPECT_TRUE(Found(a.get(), "dkim:fail OR dkim:temperror OR dkim:permerror").empty());
+}
+
+TEST_F(AuthenticityTest, WithoutKeysTemperrorThenRescanWithLaterKeysPasses) {
+  std::string signed_msg = Fixture("signed.eml"), listed = Fixture("list.eml"), limited = Fixture("limit.eml");
+  WriteFile(root_ / "in/cur/1:2,S", signed_msg);
+  WriteFile(root_ / "in/cur/2:2,S", listed);
+  WriteFile(root_ / "in/cur/3:2,S", limited);
+  auto a = OpenW();
+  auto r = Import(a.get(), (root_ / "in").string(), "ann");
+  EXPECT_EQ(r.authenticity, (std::map<std::string, uint64_t>{{"temperror", 3}}));
+  EXPECT_EQ(Found(a.get(), "dkim:temperror").size(), 3u);
+
+  AuthenticateOptions keys;
+  keys.key_file = FixtureKeys();
+  auto rescan = a->RescanAuthenticity(keys, nullptr);
+  ASSERT_TRUE(rescan.ok()) << rescan.status().ToString();
+  EXPECT_EQ(rescan->checked, 3u);
+  EXPECT_EQ(rescan->changed, 3u);
+  auto stored = a->Authenticity(Id(signed_msg));
+  ASSERT_TRUE(stored.ok() && *stored);
+  EXPECT_EQ((*stored)->verdict, "pass");
+  EXPECT_EQ((*stored)->results, 2u);  // the temperror stays in the history
+  // The list's footer breaks the body hash; the signed header fields are intact.
+  auto list = a->Authenticate(Id(listed), {});
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->verdict, "fail");
+  EXPECT_NE(list->json.find("\"body_hash\":\"mismatch\""), std::string::npos) << list->json;
+  EXPECT_NE(list->json.find("body hash mismatch"), std::string::npos) << list->json;
+  // l=: a pass that says what it does not cover.
+  auto limit = a->Authenticate(Id(limited), {});
+  ASSERT_TRUE(limit.ok());
+  EXPECT_EQ(limit->verdict, "pass");
+  EXPECT_NE(limit->text.find("NOT signed"), std::string::npos) << limit->text;
+  EXPECT_EQ(Found(a.get(), "dkim:fail"), std::set<std::string>{Id(listed)});
+  EXPECT_EQ(Found(a.get(), "signed-by:custodian.example"), (std::set<std::string>{Id(signed_msg), Id(limited)}));
+  // Nothing left that keys could change.
+  auto second = a->RescanAuthenticity({}, nullptr);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->checked, 0u);
+}
+
+TEST_F(AuthenticityTest, OldMailStillVerifiesAfterTheDomainReplacesItsKey) {
+  std::string before = Fixture("signed.eml"), after = Fixture("rotated.eml");
+  WriteFile(root_ / "old/cur/1:2,S", before);
+  WriteFile(root_ / "new/cur/1:2,S", after);
+  auto a = OpenW();
+  ImportOptions o;
+  o.custodian = "ann";
+  o.dkim_key_file = FixtureKeys();
+  ASSERT_TRUE(a->Import({(root_ / "old").string()}, o, nullptr).ok());
+  // Later the same selector publishes a new key; both versions are kept.
+  o.dkim_key_file = (fs::path(CUSTODIAN_DKIM_FIXTURES) / "keys-rotated.txt").string();
+  auto r = a->Import({(root_ / "new").string()}, o, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->authenticity, (std::map<std::string, uint64_t>{{"pass", 1}}));
+  for (const std::string& m : {before, after}) {
+    auto rep = a->Authenticate(Id(m), {});  // no key file: each with the version it was verified with
+    ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+    EXPECT_EQ(rep->verdict, "pass") << rep->text;
+  }
+  // The old key alone does not verify the new mail: the versions really differ.
+  AuthenticateOptions old_key;
+  old_key.key_file = FixtureKeys();
+  EXPECT_EQ(a->Authenticate(Id(after), old_key)->verdict, "fail");
+}
+
+TEST_F(AuthenticityTest, AnUnreadableKeyFileStopsTheImportBeforeAnythingIsStored) {
+  WriteFile(root_ / "bad-keys.txt", "selector-without-domainkey v=DKIM1; p=AAAA\n");
+  auto a = OpenW();
+  ImportOptions o;
+  o.custodian = "ann";
+  o.dkim_key_file = (root_ / "bad-keys.txt").string();
+  auto r = a->Import({(root_ / "md").string()}, o, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line 1"), std::string::npos) << r.status().ToString();
+  EXPECT_TRUE(Ids(a.get()).empty());
+}
+
+}  // namespace
+}  // namespace custodian
+
+namespace custodian {
+namespace {
+
+// The shortcut for unsigned mail must say exactly what the verifier says.
+TEST(Authenticity, UnsignedShortcutAgreesWithTheVerifier) {
+  const std::string unsigned_msgs[] = {
+      Msg("plain", "no signature here\n"),
+      "Subject: x\r\nX-DKIM-Signature-Note: not a signature field\r\n\r\nbody\r\n",
+      "Subject: body only mentions it\n\nDKIM-Signature: v=1; in the body, not the header\n",
+      "",
+      "no header at all",
+  };
+  for (const auto& m : unsigned_msgs) {
+    EXPECT_FALSE(MayBeSigned(m)) << m;
+    EXPECT_EQ(dkim::ToJson(CheckAuthenticity(m, nullptr, 1)), dkim::ToJson(dkim::Verify(m, nullptr, {})))
+        << m;
+  }
+  EXPECT_TRUE(MayBeSigned("dkim-signature: v=1\n\nx"));
+  EXPECT_TRUE(MayBeSigned("Subject: a\r\nARC-Seal: i=1\r\n\r\n"));
+  EXPECT_TRUE(MayBeSigned(Fixture("signed.eml")));
+  EXPECT_EQ(CheckAuthenticity(Fixture("signed.eml"), nullptr, 1).verdict, dkim::Outcome::kTempError);
 }
 
 }  // namespace

@@ -11,12 +11,14 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "archive/archive_impl.h"
+#include "archive/authenticity.h"
 #include "index/index.h"
 #include "mailbox/mailbox.h"
 #include "mime/message.h"
@@ -42,6 +44,10 @@ struct Item {
   Sha256 text_hash{};
   std::string text_frame;     // text compressed for its block by the parsing thread, if it could
   uint32_t text_frame_dict = 0;
+  // DKIM and ARC, checked by the parsing thread; only one item per distinct message in a batch
+  // carries it (copies of one message are checked once).
+  std::optional<dkim::Verification> authenticity;
+  int64_t as_of = 0;  // the verification time it was judged at
 };
 
 struct Batch {
@@ -135,10 +141,15 @@ void FillRow(Item* it) {
 // Hashes and parses a batch on `threads` threads. Each worker has its own read-only catalog
 // connection to skip parsing messages the archive already holds (a re-import parses nothing).
 // `dict`, if not null, is the dictionary text blocks are being written with: each new text is
-// compressed with it here, on the parsing threads, rather than by the single writer.
-Status ParseBatch(Batch* b, const std::vector<catalog::Catalog*>& readers, const store::Dictionary* dict) {
+// compressed with it here, on the parsing threads, rather than by the single writer. Each new
+// message's signatures are verified here too, with keys from `keys`, once per distinct message.
+Status ParseBatch(Batch* b, const std::vector<catalog::Catalog*>& readers, const store::Dictionary* dict,
+                  dkim::KeySource* keys) {
   std::atomic<size_t> next{0};
   std::vector<Status> errors(readers.size());
+  std::mutex claim_mu;
+  std::unordered_set<Sha256, Sha256Hash> claimed;  // messages of this batch being verified
+  int64_t now = int64_t(::time(nullptr));
   auto work = [&](size_t w) {
     for (size_t i; (i = next.fetch_add(1)) < b->items.size();) {
       Item& it = b->items[i];
@@ -151,6 +162,15 @@ Status ParseBatch(Batch* b, const std::vector<catalog::Catalog*>& readers, const
       it.known = found->has_value();
       if (!it.known) {
         FillRow(&it);
+        bool first;
+        {
+          std::lock_guard<std::mutex> lock(claim_mu);
+          first = claimed.insert(it.id).second;
+        }
+        if (first) {
+          it.as_of = now;  // when it entered the archive (docs/authenticity.md)
+          it.authenticity = CheckAuthenticity(it.src.data, keys, it.as_of);
+        }
         if (dict) {
           it.text_frame = store::CompressEntry(it.text, dict);
           it.text_frame_dict = dict->id();
@@ -235,6 +255,8 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
     if (!Env::Default()->Exists(p)) return Status::NotFound("no such file or directory: " + p);
   CUSTODIAN_ASSIGN_OR_RETURN(mailbox::Format format, mailbox::ParseFormat(opts.format));
 
+  CUSTODIAN_ASSIGN_OR_RETURN(std::unique_ptr<KeySources> keys,
+                             KeySources::Open(catalog_.get(), opts.dkim_key_file, opts.dns));
   size_t threads = std::max<size_t>(1, opts.threads);
   std::vector<std::unique_ptr<catalog::Catalog>> reader_conns;
   std::vector<catalog::Catalog*> readers;
@@ -275,7 +297,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
   // The text dictionary, once the writer has one, for the parsing threads (set between batches).
   std::atomic<const store::Dictionary*> text_dict{nullptr};
   auto parse = [&](Batch b) -> Result<Batch> {
-    CUSTODIAN_RETURN_IF_ERROR(ParseBatch(&b, readers, text_dict.load()));
+    CUSTODIAN_RETURN_IF_ERROR(ParseBatch(&b, readers, text_dict.load(), keys->all.get()));
     return b;
   };
   // A future from std::async waits for its task when destroyed, so early returns are safe.
@@ -362,10 +384,19 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
       CUSTODIAN_RETURN_IF_ERROR(index_->FlushGrams(false));
       CUSTODIAN_ASSIGN_OR_RETURN(auto seg_states, segments_->Sync());
       for (const auto& s : seg_states) CUSTODIAN_RETURN_IF_ERROR(catalog_->SetSegment(s));
+      std::unordered_map<Sha256, const Item*, Sha256Hash> checked;  // which copy was verified
+      for (const auto& it : batch.items)
+        if (it.authenticity) checked[it.id] = &it;
       std::unordered_map<Sha256, int64_t, Sha256Hash> rows;
       for (Item* it : fresh) {
         CUSTODIAN_ASSIGN_OR_RETURN(int64_t msg, catalog_->AddMessage(it->row));
         rows[it->id] = msg;
+        auto v = checked.find(it->id);
+        if (v == checked.end()) return Status::Internal("a new message was not verified");
+        CUSTODIAN_RETURN_IF_ERROR(
+            RecordAuthenticity(catalog_.get(), keys->kept.get(), msg, *v->second->authenticity, v->second->as_of)
+                .status());
+        result.authenticity[dkim::OutcomeName(v->second->authenticity->verdict)]++;
         CUSTODIAN_RETURN_IF_ERROR(index_->AssignThread(msg, it->row.message_id, it->references, it->row.in_reply_to,
                                                        it->row.subject).status());
         stored++;

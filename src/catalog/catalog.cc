@@ -12,8 +12,33 @@ namespace {
 
 // 1: the foundation; 2: trigram index, text dictionaries, messages_keys (added tables and
 // indexes only, so opening a version 1 archive for writing upgrades it in place); 3: threading
-// keeps keys of Message-IDs and subjects, not the strings (converted by Index::Open).
-constexpr int kSchemaVersion = 3;
+// keeps keys of Message-IDs and subjects, not the strings (converted by Index::Open); 4: the
+// authenticity tables (DKIM results and kept keys), created by UpgradeSchema.
+constexpr int kSchemaVersion = 4;
+
+// Added in schema 4 (docs/storage-format.md, "Authenticity").
+constexpr const char* kAuthenticitySchema = R"sql(
+CREATE TABLE IF NOT EXISTS dkim_keys(key_id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                                     record TEXT NOT NULL, fetched_at INTEGER, source TEXT NOT NULL,
+                                     dnssec TEXT NOT NULL, kept_at INTEGER NOT NULL,
+                                     UNIQUE(name, record));
+CREATE TABLE IF NOT EXISTS dkim_results(result_id INTEGER PRIMARY KEY, msg INTEGER NOT NULL,
+                                        verified_at INTEGER NOT NULL, as_of INTEGER NOT NULL,
+                                        verdict TEXT NOT NULL, arc TEXT NOT NULL,
+                                        reason TEXT NOT NULL, report TEXT);
+CREATE INDEX IF NOT EXISTS dkim_results_msg ON dkim_results(msg, result_id);
+CREATE TABLE IF NOT EXISTS dkim_signatures(result_id INTEGER NOT NULL, idx INTEGER NOT NULL,
+                                           d TEXT NOT NULL, s TEXT NOT NULL, a TEXT NOT NULL,
+                                           i TEXT NOT NULL, result TEXT NOT NULL,
+                                           body_hash TEXT NOT NULL, reason TEXT NOT NULL,
+                                           weak INTEGER NOT NULL, weak_reason TEXT NOT NULL,
+                                           headers TEXT NOT NULL, body_length_limit INTEGER,
+                                           body_bytes_signed INTEGER NOT NULL,
+                                           body_bytes_unsigned INTEGER NOT NULL, key_id INTEGER,
+                                           key_fingerprint TEXT NOT NULL,
+                                           PRIMARY KEY(result_id, idx)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dkim_signatures_passing ON dkim_signatures(d) WHERE result = 'pass';
+)sql";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -147,14 +172,35 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool rea
     if (read_only && version > 0)
       return Status::Unsupported("the archive was written by an older version of custodian (catalog schema " + *v +
                                  "); open it for writing once to upgrade it, e.g. with `custodian reindex`");
-    if (!read_only) CUSTODIAN_RETURN_IF_ERROR(c->SetMeta("schema_version", std::to_string(kSchemaVersion)));
+    if (!read_only) CUSTODIAN_RETURN_IF_ERROR(c->UpgradeSchema(version));
   }
   CUSTODIAN_RETURN_IF_ERROR(c->Prepare());
   return c;
 }
 
+// Brings a catalog of schema `from` (0: new) to kSchemaVersion, one step at a time, in one
+// transaction. Steps 1..3 need only the CREATE ... IF NOT EXISTS of kSchema (run before this) or
+// are done by the index (Index::Open converts schema 2's thread tables).
+Status Catalog::UpgradeSchema(int from) {
+  CUSTODIAN_RETURN_IF_ERROR(Begin());
+  Status st;
+  if (from < 4) st = db_.Exec(kAuthenticitySchema);
+  if (st.ok()) st = SetMeta("schema_version", std::to_string(kSchemaVersion));
+  if (st.ok()) st = Commit();
+  if (!st.ok()) (void)Rollback();
+  return st;
+}
+
 Status Catalog::Prepare() {
   CUSTODIAN_ASSIGN_OR_RETURN(find_msg_, db_.Prepare("SELECT msg FROM messages WHERE sha256 = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      add_dkim_result_, db_.Prepare("INSERT INTO dkim_results(msg, verified_at, as_of, verdict, arc, reason, report)"
+                                    " VALUES(?,?,?,?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      add_dkim_signature_,
+      db_.Prepare("INSERT INTO dkim_signatures(result_id, idx, d, s, a, i, result, body_hash, reason, weak,"
+                  " weak_reason, headers, body_length_limit, body_bytes_signed, body_bytes_unsigned, key_id,"
+                  " key_fingerprint) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       add_msg_, db_.Prepare("INSERT INTO messages(sha256, block_id, slot, size, date, from_addr, subject,"
                             " message_id, in_reply_to, problems, added, attachments, text_id)"
@@ -591,6 +637,14 @@ Result<std::vector<std::string>> Catalog::CheckConsistency() {
        "message has no copy in any folder: "},
       {"SELECT b.block_id FROM blocks b WHERE b.seg_id NOT IN (SELECT seg_id FROM segments)",
        "block refers to a segment the catalog does not have: "},
+      {"SELECT r.result_id FROM dkim_results r WHERE r.msg NOT IN (SELECT msg FROM messages)",
+       "DKIM result refers to a missing message row: "},
+      {"SELECT g.result_id || '/' || g.idx FROM dkim_signatures g"
+       " WHERE g.result_id NOT IN (SELECT result_id FROM dkim_results)",
+       "DKIM signature refers to a missing result: "},
+      {"SELECT g.result_id || '/' || g.idx FROM dkim_signatures g"
+       " WHERE g.key_id IS NOT NULL AND g.key_id NOT IN (SELECT key_id FROM dkim_keys)",
+       "DKIM signature refers to a key record the archive does not keep: "},
   };
   for (const auto& c : checks) {
     CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare(c.sql));

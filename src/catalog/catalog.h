@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,39 @@ struct CustodianStats {
 struct CatalogStats {
   uint64_t messages = 0, copies = 0, raw_bytes = 0, blocks = 0, flagged = 0, custodians = 0;
   std::vector<CustodianStats> per_custodian;
+};
+
+// Authenticity (docs/storage-format.md, "Authenticity"): the key store and DKIM results.
+struct DkimKeyRow {
+  int64_t key_id = 0;
+  std::string name;    // selector._domainkey.domain, lower case
+  std::string record;  // the TXT record as obtained
+  int64_t fetched_at = 0;  // 0: unknown
+  std::string source, dnssec;
+  int64_t kept_at = 0;
+};
+
+struct DkimSignatureRow {
+  std::string d, s, a, i, result, body_hash, reason;
+  bool weak = false;
+  std::string weak_reason;
+  std::vector<std::string> headers;  // covered
+  std::optional<int64_t> body_length_limit;
+  uint64_t body_bytes_signed = 0, body_bytes_unsigned = 0;
+  std::optional<int64_t> key_id;
+  std::string key_fingerprint;
+};
+
+// The reason of a result stored without one: unsigned mail, verdict and ARC both "none".
+inline constexpr const char* kUnsignedReason = "the message has no DKIM-Signature";
+
+struct DkimResultRow {
+  int64_t result_id = 0;
+  int64_t msg = 0;
+  int64_t verified_at = 0, as_of = 0;
+  std::string verdict, arc, reason;
+  std::string report;  // JSON; empty for unsigned mail (stored as NULL)
+  std::vector<DkimSignatureRow> signatures;
 };
 
 class Catalog {
@@ -144,6 +178,23 @@ class Catalog {
   // (the search index). REQUIRES: used from the thread that uses this Catalog.
   Database* db() { return &db_; }
 
+  // Authenticity. KeepDkimKey returns the row of (name, record), adding it if new (k.key_id is
+  // ignored). AddDkimResult appends a result and its signatures (r.result_id is ignored).
+  Result<int64_t> KeepDkimKey(const DkimKeyRow& k);
+  Status ForEachDkimKey(const std::function<Status(const DkimKeyRow&)>& fn);  // oldest first
+  Result<int64_t> AddDkimResult(const DkimResultRow& r);
+  // The message's results, oldest first (the last is the current one), with their signatures.
+  Result<std::vector<DkimResultRow>> DkimResults(int64_t msg);
+  // Messages a check with more keys could change: never checked, or a temperror anywhere in
+  // the current result. In storage order.
+  Result<std::vector<int64_t>> MessagesToRecheck();
+  // Messages by current verdict; messages never checked; key records kept.
+  struct DkimSummary {
+    std::map<std::string, uint64_t> verdicts;
+    uint64_t unchecked = 0, keys = 0;
+  };
+  Result<DkimSummary> SummarizeDkim();
+
   Result<std::string> GetMeta(const std::string& key);
   Status SetMeta(const std::string& key, const std::string& value);
 
@@ -154,9 +205,11 @@ class Catalog {
   };
   Catalog(std::string token, Database db) : key_{std::move(token)}, db_(std::move(db)) {}
   Status Prepare();
+  Status UpgradeSchema(int from);
   KeyRegistration key_;
   Database db_;
   Statement find_msg_, add_msg_, add_block_, add_copy_, get_msg_, get_block_, set_segment_;
+  Statement add_dkim_result_, add_dkim_signature_;  // one of each per new message at import
 };
 
 }  // namespace custodian::catalog

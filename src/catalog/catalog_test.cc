@@ -265,7 +265,7 @@ TEST_F(CatalogTest, OlderSchemaIsUpgradedByAWriterAndExplainedToAReader) {
   EXPECT_NE(reader.status().message().find("older version"), std::string::npos) << reader.status().ToString();
   auto writer = Catalog::Open(dir_ + "/catalog.db", false, key_);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "3");
+  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "4");
   writer->reset();
   EXPECT_TRUE(Catalog::Open(dir_ + "/catalog.db", true, key_).ok());
   // A newer archive is refused by both.
@@ -277,6 +277,93 @@ TEST_F(CatalogTest, OlderSchemaIsUpgradedByAWriterAndExplainedToAReader) {
   ASSERT_FALSE(newer.ok());
   EXPECT_NE(newer.status().message().find("newer version"), std::string::npos);
   EXPECT_FALSE(Catalog::Open(dir_ + "/catalog.db", false, key_).ok());
+}
+
+TEST_F(CatalogTest, Schema3GainsTheAuthenticityTablesWhenAWriterOpensIt) {
+  // A schema 3 catalog: as this build writes it, without the tables schema 4 added.
+  ASSERT_TRUE(cat_->db()->Exec("DROP TABLE dkim_signatures; DROP TABLE dkim_results; DROP TABLE dkim_keys").ok());
+  ASSERT_TRUE(cat_->SetMeta("schema_version", "3").ok());
+  cat_.reset();
+  auto reader = Catalog::Open(dir_ + "/catalog.db", true, key_);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.status().message().find("custodian reindex"), std::string::npos);
+  auto writer = Catalog::Open(dir_ + "/catalog.db", false, key_);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "4");
+  auto todo = (*writer)->MessagesToRecheck();
+  ASSERT_TRUE(todo.ok()) << todo.status().ToString();
+}
+
+TEST_F(CatalogTest, DkimResultsAreAppendedAndKeysKeptPerVersion) {
+  int64_t msg = AddMsg("signed", 1);
+  DkimKeyRow k{0, "s1._domainkey.example.org", "v=DKIM1; p=AAAA", 0, "key file k.txt line 1", "unknown", 100};
+  auto k1 = cat_->KeepDkimKey(k);
+  ASSERT_TRUE(k1.ok());
+  EXPECT_EQ(*cat_->KeepDkimKey(k), *k1);  // the same record is kept once
+  k.record = "v=DKIM1; p=BBBB";  // the domain rotated its key: both versions stay
+  auto k2 = cat_->KeepDkimKey(k);
+  ASSERT_TRUE(k2.ok());
+  EXPECT_NE(*k2, *k1);
+  std::vector<std::string> records;
+  ASSERT_TRUE(cat_->ForEachDkimKey([&](const DkimKeyRow& r) {
+    records.push_back(r.record);
+    EXPECT_EQ(r.fetched_at, 0);
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(records, (std::vector<std::string>{"v=DKIM1; p=AAAA", "v=DKIM1; p=BBBB"}));
+
+  EXPECT_EQ(cat_->MessagesToRecheck()->size(), 1u);  // never checked
+  DkimResultRow r;
+  r.msg = msg;
+  r.verified_at = 10;
+  r.as_of = 10;
+  r.verdict = "temperror";
+  r.arc = "none";
+  r.reason = "no key";
+  r.report = "{}";
+  DkimSignatureRow g;
+  g.d = "Example.ORG";
+  g.s = "s1";
+  g.a = "rsa-sha256";
+  g.result = "temperror";
+  g.body_hash = "match";
+  g.reason = "no key";
+  g.headers = {"from", "subject"};
+  g.body_length_limit = 12;
+  g.body_bytes_signed = 12;
+  g.body_bytes_unsigned = 30;
+  r.signatures = {g};
+  ASSERT_TRUE(cat_->AddDkimResult(r).ok());
+  EXPECT_EQ(cat_->MessagesToRecheck()->size(), 1u);  // a temperror: keys may come
+  r.verdict = "pass";
+  r.signatures[0].result = "pass";
+  r.signatures[0].key_id = *k2;
+  ASSERT_TRUE(cat_->AddDkimResult(r).ok());
+  EXPECT_TRUE(cat_->MessagesToRecheck()->empty());
+  auto history = cat_->DkimResults(msg);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);  // the old result stays
+  EXPECT_EQ((*history)[0].verdict, "temperror");
+  const DkimSignatureRow& got = (*history)[1].signatures.at(0);
+  EXPECT_EQ(got.d, "example.org");
+  EXPECT_EQ(got.headers, (std::vector<std::string>{"from", "subject"}));
+  EXPECT_EQ(got.body_length_limit, 12);
+  EXPECT_EQ(got.body_bytes_unsigned, 30u);
+  EXPECT_EQ(got.key_id, *k2);
+
+  auto dkim_problems = [&] {
+    std::vector<std::string> out;
+    auto problems = cat_->CheckConsistency();
+    EXPECT_TRUE(problems.ok());
+    if (problems.ok())
+      for (const auto& p : *problems)
+        if (p.find("DKIM") != std::string::npos) out.push_back(p);
+    return out;
+  };
+  EXPECT_TRUE(dkim_problems().empty());
+  r.msg = 999;  // no such message
+  ASSERT_TRUE(cat_->AddDkimResult(r).ok());
+  EXPECT_EQ(dkim_problems().size(), 1u);
 }
 
 }  // namespace

@@ -75,5 +75,6 @@ int CmdVerify(const Context& ctx);
 int CmdSearch(const Context& ctx);
 int CmdReindex(const Context& ctx);
 int CmdThread(const Context& ctx);
+int CmdAuthenticate(const Context& ctx);
 
 }  // namespace custodian::cli

@@ -7,8 +7,8 @@
 namespace custodian::cli {
 
 int CmdImport(const Context& ctx) {
-  auto args = Args::Parse(ctx.argv, {"--custodian", "--format", "--folder", "--ack-log", "--threads"},
-                          {"--custodian-from-path"});
+  auto args = Args::Parse(ctx.argv, {"--custodian", "--format", "--folder", "--ack-log", "--threads", "--dkim-keys"},
+                          {"--custodian-from-path", "--dns"});
   if (!args.ok()) return Usage(args.status().message());
   ImportOptions opts;
   opts.custodian = args->Get("--custodian").value_or("");
@@ -16,6 +16,8 @@ int CmdImport(const Context& ctx) {
   opts.format = args->Get("--format").value_or("auto");
   opts.folder_prefix = args->Get("--folder").value_or("");
   opts.ack_log = args->Get("--ack-log").value_or("");
+  opts.dkim_key_file = args->Get("--dkim-keys").value_or("");
+  opts.dns = args->Has("--dns");
   if (auto t = args->Get("--threads")) {
     opts.threads = size_t(std::atoi(t->c_str()));
     if (opts.threads < 1 || opts.threads > 64) return Usage("--threads must be between 1 and 64");
@@ -49,6 +51,9 @@ int CmdImport(const Context& ctx) {
         .Field("bytes", c.bytes)
         .Field("seconds", c.seconds)
         .Field("messages_per_second", rate);
+    w.Key("dkim").BeginObject();
+    for (const auto& [verdict, n] : res->authenticity) w.Field(verdict, n);
+    w.EndObject();
     w.Key("rejections").BeginArray();
     for (const auto& r : res->rejections)
       w.BeginObject().Field("origin", r.origin).Field("reason", r.reason).EndObject();
@@ -59,6 +64,12 @@ int CmdImport(const Context& ctx) {
                 HumanBytes(double(c.bytes)).c_str(), c.seconds, FormatCount(uint64_t(rate)).c_str());
     std::printf("  new: %s   already archived: %s   new folder copies: %s\n", FormatCount(c.stored).c_str(),
                 FormatCount(c.duplicate).c_str(), FormatCount(c.new_copies).c_str());
+    if (!res->authenticity.empty()) {
+      std::string line;
+      for (const auto& [verdict, n] : res->authenticity)
+        line += (line.empty() ? "" : "   ") + verdict + ": " + FormatCount(n);
+      std::printf("  DKIM of the new messages: %s\n", line.c_str());
+    }
     if (c.flagged)
       std::printf("  stored with parse problems (kept byte for byte, flagged): %s\n", FormatCount(c.flagged).c_str());
     if (c.rejected) {

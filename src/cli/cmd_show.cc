@@ -13,7 +13,7 @@ void AddressField(JsonWriter& w, const char* key, const std::vector<mime::Addres
   w.EndArray();
 }
 
-void WriteJson(const MessageInfo& info, const mime::ParsedMessage& p) {
+void WriteJson(const MessageInfo& info, const mime::ParsedMessage& p, const std::optional<AuthenticityInfo>& auth) {
   JsonWriter w;
   w.BeginObject().Field("id", info.id).Field("size", info.size);
   if (p.has_date) {
@@ -56,6 +56,21 @@ void WriteJson(const MessageInfo& info, const mime::ParsedMessage& p) {
   w.Key("problems").BeginArray();
   for (const auto& pr : p.problems) w.String(pr);
   w.EndArray();
+  // The DKIM/ARC result stored at import (docs/authenticity.md); null if never checked.
+  w.Key("authenticity");
+  if (!auth) {
+    w.Null();
+  } else {
+    w.BeginObject()
+        .Field("verdict", auth->verdict)
+        .Field("arc", auth->arc)
+        .Field("reason", auth->reason)
+        .Field("verified_at", FormatDateIso(auth->verified_at))
+        .Field("as_of", FormatDateIso(auth->as_of));
+    w.Key("report");
+    if (auth->report_json.empty()) w.Null(); else w.Raw(auth->report_json);
+    w.EndObject();
+  }
   w.EndObject();
   std::puts(w.str().c_str());
 }
@@ -94,7 +109,9 @@ int CmdShow(const Context& ctx) {
   } else {
     auto info = (*archive)->Describe(*id);
     if (!info.ok()) return Fail(info.status());
-    WriteJson(*info, p);
+    auto auth = (*archive)->Authenticity(*id);
+    if (!auth.ok()) return Fail(auth.status());
+    WriteJson(*info, p, *auth);
   }
   return kExitOk;
 }

@@ -32,6 +32,9 @@ int CmdStats(const Context& ctx) {
         .Field("trigram_index_bytes", s->trigram_index_bytes)
         .Field("catalog_free_bytes", s->catalog_free_bytes)
         .Field("flagged", s->flagged);
+    w.Key("dkim").BeginObject();
+    for (const auto& [verdict, n] : s->dkim_verdicts) w.Field(verdict, n);
+    w.Field("unchecked", s->dkim_unchecked).Field("keys_kept", s->dkim_keys).EndObject();
     w.Key("catalog_tables").BeginObject();
     for (const auto& [name, bytes] : s->catalog_tables) w.Field(name, bytes);
     w.EndObject();
@@ -58,6 +61,13 @@ int CmdStats(const Context& ctx) {
   std::printf("  search:    %s distinct texts; word index %s; for substring/regex: texts %s, trigram index %s\n",
               FormatCount(s->texts).c_str(), HumanBytes(double(s->word_index_bytes)).c_str(),
               HumanBytes(double(s->text_bytes)).c_str(), HumanBytes(double(s->trigram_index_bytes)).c_str());
+  if (s->messages) {
+    std::string line;
+    for (const auto& [verdict, n] : s->dkim_verdicts)
+      line += (line.empty() ? "" : ", ") + verdict + " " + FormatCount(n);
+    if (s->dkim_unchecked) line += (line.empty() ? "" : ", ") + FormatCount(s->dkim_unchecked) + " never checked";
+    std::printf("  DKIM:      %s; %s key records kept\n", line.c_str(), FormatCount(s->dkim_keys).c_str());
+  }
   if (s->flagged) std::printf("  flagged:   %s messages stored with parse problems\n", FormatCount(s->flagged).c_str());
   if (!s->custodians.empty()) {
     std::printf("\n  %-20s %10s %10s %8s %10s %12s\n", "custodian", "messages", "copies", "folders", "deleted", "raw size");

@@ -19,7 +19,9 @@ Commands:
   init                              create a new archive (with a new master key in DIR/keys/)
   import --custodian NAME PATH...   import Maildir, mbox, .eml files or a tree of message files
          [--custodian-from-path] [--format auto|maildir|mbox|mboxo|mboxrd|mboxcl|mboxcl2|eml|tree]
-         [--folder PREFIX] [--threads N]
+         [--folder PREFIX] [--threads N] [--dkim-keys FILE] [--dns]
+                                    (DKIM and ARC are verified as mail comes in: keys from FILE,
+                                    the archive's kept keys, and live DNS only with --dns)
   show ID [--headers|--text|--json] the message's exact original bytes, or decoded views of it
   ls [--custodian C] [--folder F] [--deleted] [--limit N] [--folders]
                                     list messages (one line per copy), or folders with counts
@@ -29,9 +31,15 @@ Commands:
   verify                            re-read every stored message and check it against its digest
   search QUERY [--limit N] [--offset N] [--sort date|relevance] [--count | --ids]
                                     find messages: words, "phrases", from: to: subject: date:...,
-                                    text:"substring", re:/regex/i, AND OR NOT ( ) (docs/search.md)
+                                    text:"substring", re:/regex/i, dkim:pass|fail|none,
+                                    signed-by:DOMAIN, AND OR NOT ( ) (docs/search.md)
   thread ID                         the message's thread as a tree (> marks the message)
   reindex [--all]                   index messages the search index does not cover (--all: rebuild)
+  authenticate ID [--keys FILE] [--dns]
+                                    re-verify a message's DKIM signatures and ARC chain offline
+                                    from the kept keys: who signed, which key, what is covered
+  authenticate --rescan [--keys FILE] [--dns]
+                                    re-verify messages whose result new keys could change
 
 Options:
   --json      machine-readable output (one JSON object, or one per line for listings)
@@ -52,6 +60,7 @@ const Command kCommands[] = {
     {"stats", custodian::cli::CmdStats},   {"export", custodian::cli::CmdExport},
     {"verify", custodian::cli::CmdVerify},  {"search", custodian::cli::CmdSearch},
     {"reindex", custodian::cli::CmdReindex},  {"thread", custodian::cli::CmdThread},
+    {"authenticate", custodian::cli::CmdAuthenticate},
 };
 
 }  // namespace

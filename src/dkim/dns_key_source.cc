@@ -1,5 +1,10 @@
 // KeySource over live DNS with libunbound: TXT lookups with a deadline and, when a trust anchor
 // is installed, DNSSEC validation whose outcome is kept with the record.
+//
+// libunbound (and the libevent and second OpenSSL it pulls in) is loaded with dlopen the first
+// time a DNS source is made, never at start-up: every command pays for the libraries it loads,
+// and only `--dns` needs these. unbound.h supplies the types alone.
+#include <dlfcn.h>
 #include <poll.h>
 #include <unbound.h>
 
@@ -7,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <type_traits>
 
 #include "dkim/key_source.h"
 
@@ -23,6 +29,61 @@ struct Pending {
   int err = 0;
   ub_result* result = nullptr;
 };
+
+// The libunbound functions used, resolved from the library loaded at run time.
+struct Unbound {
+  decltype(&::ub_ctx_create) ctx_create;
+  decltype(&::ub_ctx_delete) ctx_delete;
+  decltype(&::ub_ctx_async) ctx_async;
+  decltype(&::ub_ctx_resolvconf) ctx_resolvconf;
+  decltype(&::ub_ctx_set_fwd) ctx_set_fwd;
+  decltype(&::ub_ctx_add_ta_file) ctx_add_ta_file;
+  decltype(&::ub_resolve_async) resolve_async;
+  decltype(&::ub_cancel) cancel;
+  decltype(&::ub_fd) fd;
+  decltype(&::ub_process) process;
+  decltype(&::ub_resolve_free) resolve_free;
+  decltype(&::ub_strerror) strerror;
+};
+
+constexpr const char* kUnboundLibrary = "libunbound.so.8";
+
+// Loads the library once per process (it stays loaded); an error says what to install.
+Result<const Unbound*> LoadUnbound() {
+  static Unbound api;
+  static std::string error;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* lib = dlopen(kUnboundLibrary, RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* why = dlerror();
+      error = std::string("live DNS needs ") + kUnboundLibrary + " (Debian package libunbound8): " +
+              (why ? why : "cannot load it");
+      return;
+    }
+    bool ok = true;
+    auto sym = [&](auto* fn, const char* name) {
+      void* p = dlsym(lib, name);
+      if (p == nullptr) ok = false;
+      *fn = reinterpret_cast<std::remove_pointer_t<decltype(fn)>>(p);
+    };
+    sym(&api.ctx_create, "ub_ctx_create");
+    sym(&api.ctx_delete, "ub_ctx_delete");
+    sym(&api.ctx_async, "ub_ctx_async");
+    sym(&api.ctx_resolvconf, "ub_ctx_resolvconf");
+    sym(&api.ctx_set_fwd, "ub_ctx_set_fwd");
+    sym(&api.ctx_add_ta_file, "ub_ctx_add_ta_file");
+    sym(&api.resolve_async, "ub_resolve_async");
+    sym(&api.cancel, "ub_cancel");
+    sym(&api.fd, "ub_fd");
+    sym(&api.process, "ub_process");
+    sym(&api.resolve_free, "ub_resolve_free");
+    sym(&api.strerror, "ub_strerror");
+    if (!ok) error = std::string(kUnboundLibrary) + " lacks a function this build needs";
+  });
+  if (!error.empty()) return Status::Unsupported(error);
+  return &api;
+}
 
 void OnResult(void* arg, int err, ub_result* result) {
   auto* pending = static_cast<Pending*>(arg);
@@ -46,9 +107,9 @@ std::string TxtRecord(const char* data, int len) {
 
 class DnsKeySource : public KeySource {
  public:
-  DnsKeySource(ub_ctx* ctx, std::string label, bool validating, int timeout_ms)
-      : ctx_(ctx), label_(std::move(label)), validating_(validating), timeout_ms_(timeout_ms) {}
-  ~DnsKeySource() override { ub_ctx_delete(ctx_); }
+  DnsKeySource(const Unbound* ub, ub_ctx* ctx, std::string label, bool validating, int timeout_ms)
+      : ub_(ub), ctx_(ctx), label_(std::move(label)), validating_(validating), timeout_ms_(timeout_ms) {}
+  ~DnsKeySource() override { ub_->ctx_delete(ctx_); }
 
   KeyLookup Lookup(std::string_view selector, std::string_view domain) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -61,9 +122,9 @@ class DnsKeySource : public KeySource {
     Pending pending;
     int id = 0;
     int err =
-        ub_resolve_async(ctx_, out.name.c_str(), kTypeTxt, kClassIn, &pending, &OnResult, &id);
+        ub_->resolve_async(ctx_, out.name.c_str(), kTypeTxt, kClassIn, &pending, &OnResult, &id);
     if (err != 0) {
-      out.error = std::string("DNS lookup could not start: ") + ub_strerror(err);
+      out.error = std::string("DNS lookup could not start: ") + ub_->strerror(err);
       return out;
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
@@ -72,15 +133,15 @@ class DnsKeySource : public KeySource {
                       deadline - std::chrono::steady_clock::now())
                       .count();
       if (left <= 0) {
-        ub_cancel(ctx_, id);
+        ub_->cancel(ctx_, id);
         out.error = "DNS lookup timed out after " + std::to_string(timeout_ms_) + " ms";
         return out;
       }
-      pollfd fd{ub_fd(ctx_), POLLIN, 0};
-      if (poll(&fd, 1, int(left)) > 0) ub_process(ctx_);
+      pollfd fd{ub_->fd(ctx_), POLLIN, 0};
+      if (poll(&fd, 1, int(left)) > 0) ub_->process(ctx_);
     }
     if (pending.err != 0) {
-      out.error = std::string("DNS lookup failed: ") + ub_strerror(pending.err);
+      out.error = std::string("DNS lookup failed: ") + ub_->strerror(pending.err);
       return out;
     }
     ub_result* r = pending.result;
@@ -114,12 +175,13 @@ class DnsKeySource : public KeySource {
       out.outcome = KeyLookup::Outcome::kFound;
       out.record = std::move(first);
     }
-    ub_resolve_free(r);
+    ub_->resolve_free(r);
     return out;
   }
 
  private:
   std::mutex mu_;
+  const Unbound* ub_;
   ub_ctx* ctx_;
   std::string label_;
   bool validating_;
@@ -129,21 +191,22 @@ class DnsKeySource : public KeySource {
 }  // namespace
 
 Result<std::unique_ptr<KeySource>> NewDnsKeySource(const DnsOptions& options) {
-  ub_ctx* ctx = ub_ctx_create();
+  CUSTODIAN_ASSIGN_OR_RETURN(const Unbound* ub, LoadUnbound());
+  ub_ctx* ctx = ub->ctx_create();
   if (ctx == nullptr) return Status::Internal("libunbound: cannot create a resolver context");
   auto fail = [&](const char* what, int err) {
-    ub_ctx_delete(ctx);
-    return Status::InvalidArgument(std::string("libunbound: ") + what + ": " + ub_strerror(err));
+    ub->ctx_delete(ctx);
+    return Status::InvalidArgument(std::string("libunbound: ") + what + ": " + ub->strerror(err));
   };
   // Resolve in a thread of this process rather than a forked child.
-  if (int err = ub_ctx_async(ctx, 1); err != 0) return fail("async mode", err);
+  if (int err = ub->ctx_async(ctx, 1); err != 0) return fail("async mode", err);
   std::string label;
   if (options.resolver.empty()) {
     // Without /etc/resolv.conf libunbound resolves from the root servers itself.
-    ub_ctx_resolvconf(ctx, nullptr);
+    ub->ctx_resolvconf(ctx, nullptr);
     label = "dns (system resolver)";
   } else {
-    if (int err = ub_ctx_set_fwd(ctx, options.resolver.c_str()); err != 0) {
+    if (int err = ub->ctx_set_fwd(ctx, options.resolver.c_str()); err != 0) {
       return fail("resolver address", err);
     }
     label = "dns (resolver " + options.resolver + ")";
@@ -152,13 +215,13 @@ Result<std::unique_ptr<KeySource>> NewDnsKeySource(const DnsOptions& options) {
   std::error_code ec;
   if (!options.trust_anchor_file.empty() &&
       std::filesystem::exists(options.trust_anchor_file, ec)) {
-    if (int err = ub_ctx_add_ta_file(ctx, options.trust_anchor_file.c_str()); err != 0) {
+    if (int err = ub->ctx_add_ta_file(ctx, options.trust_anchor_file.c_str()); err != 0) {
       return fail("trust anchor", err);
     }
     validating = true;
   }
   std::unique_ptr<KeySource> source =
-      std::make_unique<DnsKeySource>(ctx, std::move(label), validating, options.timeout_ms);
+      std::make_unique<DnsKeySource>(ub, ctx, std::move(label), validating, options.timeout_ms);
   return source;
 }
 

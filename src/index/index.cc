@@ -700,6 +700,17 @@ Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled
     case K::kMsgid:
       out->sql += "SELECT msg FROM messages WHERE message_id = " + param(n.text);
       return Status::Ok();
+    case K::kDkim:
+      // A message's current result is its newest row (docs/storage-format.md, "Authenticity").
+      out->sql += "SELECT r.msg AS msg FROM dkim_results r WHERE r.verdict = " + param(n.text) +
+                  " AND r.result_id = (SELECT MAX(result_id) FROM dkim_results WHERE msg = r.msg)";
+      return Status::Ok();
+    case K::kSignedBy:
+      out->sql += "SELECT r.msg AS msg FROM dkim_signatures g"
+                  " JOIN dkim_results r ON r.result_id = g.result_id WHERE g.result = 'pass' AND g.d = " +
+                  param(ToLowerAscii(n.text)) +
+                  " AND r.result_id = (SELECT MAX(result_id) FROM dkim_results WHERE msg = r.msg)";
+      return Status::Ok();
     case K::kThread:
       out->sql += "SELECT msg FROM messages WHERE thread_id IN (SELECT thread_id FROM messages WHERE substr(lower(hex(sha256)), 1, " +
                   std::to_string(n.text.size()) + ") = " + param(ToLowerAscii(n.text)) + ")";

@@ -36,6 +36,7 @@ Status ErrorAt(size_t offset, std::string_view message) {
 // What a field's value means.
 enum class ValueKind {
   kText, kDate, kSize, kHas, kIs, kCustodian, kFolder, kId, kMsgid, kThread, kSubstring, kRegex,
+  kDkim, kSignedBy,
 };
 
 struct FieldSpec {
@@ -64,11 +65,14 @@ constexpr FieldSpec kFields[] = {
     {"thread", ValueKind::kThread},
     {"text", ValueKind::kSubstring},
     {"re", ValueKind::kRegex},
+    {"dkim", ValueKind::kDkim},
+    {"signed-by", ValueKind::kSignedBy},
 };
 constexpr FieldSpec kAnyField{"", ValueKind::kText, Field::kAny};
 
 constexpr std::string_view kHasValues[] = {"attachment"};
 constexpr std::string_view kIsValues[] = {"deleted", "held", "personal", "official", "flagged"};
+constexpr std::string_view kDkimValues[] = {"pass", "fail", "none", "temperror", "permerror"};
 
 // User text quoted in an error message: one line, and short enough to read.
 std::string Echo(std::string_view s, size_t max_bytes = 40) {
@@ -213,6 +217,13 @@ class Lexer {
       } else {
         size_t name_end = i_;
         while (name_end < q_.size() && IsAsciiAlpha(q_[name_end])) name_end++;
+        // A hyphenated name (signed-by:) only when it is a field: e-mail:x stays a phrase.
+        if (name_end > i_ && name_end < q_.size() && q_[name_end] == '-') {
+          size_t end = name_end;
+          while (end < q_.size() && (IsAsciiAlpha(q_[end]) || q_[end] == '-')) end++;
+          if (end < q_.size() && q_[end] == ':' && FindField(ToLowerAscii(q_.substr(i_, end - i_))) != nullptr)
+            name_end = end;
+        }
         if (name_end > i_ && name_end < q_.size() && q_[name_end] == ':') {
           CUSTODIAN_RETURN_IF_ERROR(LexField(name_end, t));
         } else {
@@ -594,6 +605,23 @@ Result<std::string> ParseKeyword(const Token& t, std::string_view field,
                               ": (known: " + list + ")");
 }
 
+// Dot-separated labels of letters, digits, '-' and '_' (DKIM selectors and domains use both).
+bool IsDomainName(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t label = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if (IsAsciiAlpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+  }
+  return label > 0;
+}
+
 Result<std::string> ParseHexId(const Token& t, std::string_view field) {
   std::string id = ToLowerAscii(t.value);
   if (id.size() < 4 || id.size() > 64 || !std::all_of(id.begin(), id.end(), IsHexDigit))
@@ -805,6 +833,17 @@ class Parser {
         CUSTODIAN_ASSIGN_OR_RETURN(std::string v, ParseKeyword(t, spec.name, kIsValues));
         return MakeNode(Kind::kIs, t.pos, std::move(v));
       }
+      case ValueKind::kDkim: {
+        CUSTODIAN_ASSIGN_OR_RETURN(std::string v, ParseKeyword(t, spec.name, kDkimValues));
+        return MakeNode(Kind::kDkim, t.pos, std::move(v));
+      }
+      case ValueKind::kSignedBy: {
+        std::string domain = ToLowerAscii(t.value);
+        if (!domain.empty() && domain.back() == '.') domain.pop_back();
+        if (!IsDomainName(domain))
+          return ErrorAt(t.At(0), "signed-by: takes a domain name, like signed-by:gmail.com");
+        return MakeNode(Kind::kSignedBy, t.pos, std::move(domain));
+      }
       case ValueKind::kCustodian:
         return MakeNode(Kind::kCustodian, t.pos, t.value);
       case ValueKind::kFolder:
@@ -925,6 +964,8 @@ void AppendNode(std::string& out, const Node& node) {
     case Kind::kId: out += "ID"; break;
     case Kind::kMsgid: out += "MSGID"; break;
     case Kind::kThread: out += "THREAD"; break;
+    case Kind::kDkim: out += "DKIM"; break;
+    case Kind::kSignedBy: out += "SIGNED-BY"; break;
     case Kind::kSubstring: out += "SUBSTRING"; break;
     case Kind::kRegex: out += node.case_insensitive ? "REGEX/i" : "REGEX"; break;
   }

@@ -49,6 +49,8 @@ struct Node {
     kThread,   // `text`: a message id (or prefix); matches every message of its thread
     kSubstring,// `text`: exact substring of the decoded headers and text (`text:"..."`)
     kRegex,    // `text`: RE2 pattern over the decoded headers and text; `case_insensitive`
+    kDkim,     // `text`: the current DKIM verdict: "pass", "fail", "none", "temperror", "permerror"
+    kSignedBy, // `text`: a domain (lower case) with a passing DKIM signature (d=)
   };
   Kind kind = Kind::kAll;
   Field field = Field::kAny;

@@ -117,6 +117,22 @@ TEST(QueryFields, MetadataFields) {
   EXPECT_EQ(P("msgid:\"<a b@c>\""), "(MSGID \"a b@c\")");
 }
 
+TEST(QueryFields, Authenticity) {
+  for (const char* v : {"pass", "fail", "none", "temperror", "permerror"})
+    EXPECT_EQ(P(std::string("dkim:") + v), std::string("(DKIM \"") + v + "\")");
+  EXPECT_EQ(P("DKIM:Pass"), "(DKIM \"pass\")");
+  EXPECT_EQ(P("signed-by:Gmail.COM"), "(SIGNED-BY \"gmail.com\")");
+  EXPECT_EQ(P("Signed-By:mail.example.org."), "(SIGNED-BY \"mail.example.org\")");
+  EXPECT_EQ(P("-signed-by:x.org dkim:(pass OR fail)"),
+            "(AND (NOT (SIGNED-BY \"x.org\")) (OR (DKIM \"pass\") (DKIM \"fail\")))");
+  // A hyphenated word before a colon is a field only when it is one.
+  EXPECT_EQ(P("e-mail:x"), P("\"e mail x\""));
+  EXPECT_EQ(E("dkim:maybe"),
+            "at position 6: unknown value 'maybe' for dkim: (known: pass, fail, none, temperror, permerror)");
+  EXPECT_EQ(E("signed-by:a..b"), "at position 11: signed-by: takes a domain name, like signed-by:gmail.com");
+  EXPECT_EQ(E("signed-by:@x.org"), "at position 11: signed-by: takes a domain name, like signed-by:gmail.com");
+}
+
 TEST(QueryFields, MetadataErrors) {
   EXPECT_EQ(E("is:spam"),
             "at position 4: unknown value 'spam' for is: (known: deleted, held, personal, "

@@ -105,4 +105,10 @@ JsonWriter& JsonWriter::Null() {
   return *this;
 }
 
+JsonWriter& JsonWriter::Raw(std::string_view json) {
+  Sep();
+  out_ += json;
+  return *this;
+}
+
 }  // namespace custodian

@@ -22,6 +22,8 @@ class JsonWriter {
   JsonWriter& Double(double v);
   JsonWriter& Bool(bool b);
   JsonWriter& Null();
+  // A value that is already JSON (e.g. a stored report), written as it is.
+  JsonWriter& Raw(std::string_view json);
   // Key + value shorthands.
   JsonWriter& Field(std::string_view k, std::string_view v) { return Key(k).String(v); }
   JsonWriter& Field(std::string_view k, const char* v) { return Key(k).String(v); }
