@@ -289,6 +289,11 @@ Result<std::vector<int64_t>> Index::TextsWithLiteral(const std::vector<GramRun>&
   std::vector<std::vector<uint8_t>> masks(keys.size());
   std::vector<size_t> at(keys.size());
   std::vector<uint8_t> run_masks;
+  std::vector<std::vector<size_t>> run_keys;  // each run's trigrams as indices into keys
+  for (const GramRun& run : runs) {
+    auto& rk = run_keys.emplace_back();
+    for (uint32_t g : run) rk.push_back(size_t(std::lower_bound(keys.begin(), keys.end(), g) - keys.begin()));
+  }
   for (const GramSegment& seg : *segs) {
     std::vector<int64_t> acc;
     for (size_t k = 0; k < keys.size(); k++) {
@@ -324,9 +329,9 @@ Result<std::vector<int64_t>> Index::TextsWithLiteral(const std::vector<GramRun>&
         key_mask[k] = masks[k][at[k]];
       }
       bool fits = true;
-      for (const GramRun& run : runs) {
+      for (const auto& rk : run_keys) {
         run_masks.clear();
-        for (uint32_t g : run) run_masks.push_back(key_mask[size_t(std::lower_bound(keys.begin(), keys.end(), g) - keys.begin())]);
+        for (size_t k : rk) run_masks.push_back(key_mask[k]);
         if (!RunFits(run_masks.data(), run_masks.size())) {
           fits = false;
           break;
