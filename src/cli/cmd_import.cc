@@ -7,7 +7,7 @@
 namespace custodian::cli {
 
 int CmdImport(const Context& ctx) {
-  auto args = Args::Parse(ctx.argv, {"--custodian", "--format", "--folder", "--ack-log", "--threads"},
+  auto args = Args::Parse(ctx.argv, {"--custodian", "--format", "--folder", "--ack-log", "--threads", "--actor"},
                           {"--custodian-from-path"});
   if (!args.ok()) return Usage(args.status().message());
   ImportOptions opts;
@@ -16,6 +16,7 @@ int CmdImport(const Context& ctx) {
   opts.format = args->Get("--format").value_or("auto");
   opts.folder_prefix = args->Get("--folder").value_or("");
   opts.ack_log = args->Get("--ack-log").value_or("");
+  opts.actor = args->Get("--actor").value_or(DefaultActor());
   if (auto t = args->Get("--threads")) {
     opts.threads = size_t(std::atoi(t->c_str()));
     if (opts.threads < 1 || opts.threads > 64) return Usage("--threads must be between 1 and 64");
