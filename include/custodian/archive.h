@@ -190,6 +190,7 @@ struct PurgeResult {
   uint64_t retained = 0;   // under a policy whose period has not run out (or permanent)
   uint64_t unmanaged = 0;  // no policy matches: never disposed of
   uint64_t blocks_rewritten = 0, texts_disposed = 0;
+  uint64_t bytes_reclaimed = 0;  // dead ciphertext removed from the segment files by compaction
   std::string warning;  // something the operator should know; the disposal itself happened
 };
 

@@ -120,7 +120,10 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mode
   mime::InitMime();
   std::unique_ptr<ArchiveImpl> a(new ArchiveImpl(dir, mode, lock_fd, *keys, std::move(*cat), std::move(*ix),
                                                  std::move(*segs), std::move(*ledger), std::move(*policies)));
-  if (mode == Mode::kWrite) CUSTODIAN_RETURN_IF_ERROR(a->StartLedger());
+  if (mode == Mode::kWrite) {
+    CUSTODIAN_RETURN_IF_ERROR(a->StartLedger());
+    CUSTODIAN_RETURN_IF_ERROR(a->RemoveCompactedSegments());  // after a crash mid-compaction
+  }
   return std::unique_ptr<Archive>(std::move(a));
 }
 

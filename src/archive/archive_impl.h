@@ -30,6 +30,8 @@ class ArchiveImpl : public Archive {
   // For writers: loads the ledger's signing key, or starts the ledger of an archive that has
   // none yet (new, or from before schema 4: its messages and copies are recorded then).
   Status StartLedger();
+  // Deletes the files of segments a committed compaction left behind (compact.cc).
+  Status RemoveCompactedSegments();
   ~ArchiveImpl() override;
 
   Result<ImportResult> Import(const std::vector<std::string>& paths, const ImportOptions& opts,
@@ -77,6 +79,9 @@ class ArchiveImpl : public Archive {
   // Rewrites each block into a new one without the entries no longer referenced, then destroys
   // the old block's key seed. In the open transaction; segments are synced before returning.
   Result<uint64_t> RewriteBlocks(const std::vector<int64_t>& blocks, catalog::BlockKind kind);
+  // Rewrites the segments holding retired blocks without them (compact.cc); returns the bytes
+  // reclaimed. Outside any transaction.
+  Result<uint64_t> Compact(const Attribution& who);
   // The ledger part of verify: records, tree, checkpoints, and the catalog against the records.
   Status VerifyLedger(VerifyReport* rep, const std::string& older_checkpoint);
   // Packs entries into blocks of ~1 MiB, appends them to the segment store and records them;

@@ -395,6 +395,8 @@ Result<PurgeResult> ArchiveImpl::Purge(bool dry_run, const Attribution& who) {
     return res;
   }
   CUSTODIAN_RETURN_IF_ERROR(CommitWithLedger());
+  // The content is unreadable now; compaction also takes its ciphertext off the disk.
+  CUSTODIAN_ASSIGN_OR_RETURN(res.bytes_reclaimed, Compact(who));
   // Old page images holding the destroyed seeds must not survive in the write-ahead log.
   if (Status wal = catalog_->CheckpointWal(); !wal.ok())
     res.warning += (res.warning.empty() ? "" : "; ") + wal.message() +

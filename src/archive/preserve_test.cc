@@ -328,6 +328,7 @@ TEST_F(PreserveTest, PurgeDestroysTheContentAndItsKey) {
   fs::create_directories(root_ / "d/tmp");
   std::string id = ToHex(ComputeSha256(secret));
   store::KeySeed seed{}, text_seed{};
+  std::string dead_record;  // the encrypted block that held the message
   {
     auto a = Open();
     Import(a.get(), root_ / "md", "alice");
@@ -340,7 +341,10 @@ TEST_F(PreserveTest, PurgeDestroysTheContentAndItsKey) {
     auto c = RawCatalog(dir_);
     auto msg = c->FindMessage(ComputeSha256(secret));
     auto row = c->GetMessage(**msg);
-    seed = c->GetBlock(row->block_id)->seed;
+    auto block = c->GetBlock(row->block_id);
+    seed = block->seed;
+    dead_record = ReadAll(dir_ / "segments/00000001.seg").substr(block->loc.offset, block->loc.length);
+    ASSERT_EQ(block->loc.segment, 1u);
     auto t = c->db()->Prepare("SELECT b.key_seed FROM texts t JOIN blocks b ON b.block_id = t.block_id"
                               " WHERE t.text_id = ?");
     t->Bind(1, *row->text_id);
@@ -358,6 +362,7 @@ TEST_F(PreserveTest, PurgeDestroysTheContentAndItsKey) {
     EXPECT_EQ(res->texts_disposed, 1u);
     EXPECT_GE(res->blocks_rewritten, 2u);
     EXPECT_TRUE(res->warning.empty()) << res->warning;
+    EXPECT_GT(res->bytes_reclaimed, 0u);
     EXPECT_EQ(a->Search("quokka", {})->total, 0u);
     EXPECT_EQ(a->Search("xylophonist OR from:dave@example.com", {})->total, 0u);
     EXPECT_EQ(a->Search("text:\"payroll 4471\"", {})->total, 0u);
@@ -371,6 +376,11 @@ TEST_F(PreserveTest, PurgeDestroysTheContentAndItsKey) {
   EXPECT_FALSE(FoundAnywhere(dir_, text_seed_bytes)) << "the disposed text block's key seed survives";
   EXPECT_FALSE(FoundAnywhere(dir_, "quokka"));
   EXPECT_FALSE(FoundAnywhere(dir_, "xylophonist"));
+  // Compaction rewrote the segment: the dead block's ciphertext is no longer on disk.
+  EXPECT_FALSE(fs::exists(dir_ / "segments/00000001.seg"));
+  ASSERT_GT(dead_record.size(), 200u);
+  for (size_t off = 0; off + 64 <= dead_record.size(); off += 64)
+    EXPECT_FALSE(FoundAnywhere(dir_, dead_record.substr(off, 64))) << "dead block bytes at " << off;
   auto rep = Verify(dir_);
   EXPECT_TRUE(rep.ok()) << Problems(rep);
 }

@@ -656,6 +656,35 @@ Status Catalog::ShredBlock(int64_t block_id) {
   return s.Exec();
 }
 
+Result<std::vector<uint64_t>> Catalog::SegmentsWithRetiredBlocks() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("SELECT DISTINCT seg_id FROM blocks WHERE kind = ? ORDER BY seg_id"));
+  s.Bind(1, int64_t(BlockKind::kRetired));
+  std::vector<uint64_t> out;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(uint64_t(s.Int(0)));
+  }
+}
+
+Status Catalog::MoveBlock(int64_t block_id, const store::BlockLocation& loc) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("UPDATE blocks SET seg_id = ?, offset = ?, length = ? WHERE block_id = ?"));
+  s.Bind(1, int64_t(loc.segment)).Bind(2, int64_t(loc.offset)).Bind(3, int64_t(loc.length)).Bind(4, block_id);
+  return s.Exec();
+}
+
+Status Catalog::DeleteBlock(int64_t block_id) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("DELETE FROM blocks WHERE block_id = ?"));
+  s.Bind(1, block_id);
+  return s.Exec();
+}
+
+Status Catalog::RemoveSegment(uint64_t segment) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("DELETE FROM segments WHERE seg_id = ?"));
+  s.Bind(1, int64_t(segment));
+  return s.Exec();
+}
+
 Status Catalog::CheckpointWal() {
   CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());

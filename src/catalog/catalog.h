@@ -150,6 +150,12 @@ class Catalog {
   Status RemoveMessage(int64_t msg);
   // Marks a block retired and destroys its key seed: its ciphertext can never be read again.
   Status ShredBlock(int64_t block_id);
+  // Compaction: segments holding retired blocks; a block moved to another place; a retired
+  // block's row (and with it any seed it kept) deleted; a segment the catalog no longer uses.
+  Result<std::vector<uint64_t>> SegmentsWithRetiredBlocks();
+  Status MoveBlock(int64_t block_id, const store::BlockLocation& loc);
+  Status DeleteBlock(int64_t block_id);
+  Status RemoveSegment(uint64_t segment);
   // Copies the write-ahead log into the database and empties it (after a disposal, so that no
   // old page image with a destroyed seed survives in the log). Outside any transaction.
   Status CheckpointWal();

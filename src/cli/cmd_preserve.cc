@@ -228,7 +228,8 @@ int CmdPurge(const Context& ctx) {
     JsonWriter w;
     w.BeginObject().Field("dry_run", dry).Field("disposed", uint64_t(res->disposed.size())).Field("held", res->held)
         .Field("retained", res->retained).Field("unmanaged", res->unmanaged)
-        .Field("blocks_rewritten", res->blocks_rewritten).Field("texts_disposed", res->texts_disposed);
+        .Field("blocks_rewritten", res->blocks_rewritten).Field("texts_disposed", res->texts_disposed)
+        .Field("bytes_reclaimed", res->bytes_reclaimed);
     if (!res->warning.empty()) w.Field("warning", res->warning);
     w.Key("messages").BeginArray();
     for (const auto& d : res->disposed)
@@ -243,6 +244,8 @@ int CmdPurge(const Context& ctx) {
                 dry ? "Would dispose of" : "Disposed of", FormatCount(res->disposed.size()).c_str(),
                 res->disposed.size() == 1 ? "" : "s", FormatCount(res->held).c_str(),
                 FormatCount(res->retained).c_str(), FormatCount(res->unmanaged).c_str());
+    if (res->bytes_reclaimed)
+      std::printf("Compaction reclaimed %s of dead ciphertext\n", HumanBytes(double(res->bytes_reclaimed)).c_str());
     if (!res->warning.empty()) std::printf("Note: %s\n", res->warning.c_str());
   }
   return kExitOk;
