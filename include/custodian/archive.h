@@ -264,6 +264,8 @@ class Archive {
   // Disposes of every message past retention and under no hold: its content is destroyed
   // (crypto-shredding), a disposal record stays. A dry run changes nothing (open read-only for it).
   virtual Result<PurgeResult> Purge(bool dry_run, const Attribution& who) = 0;
+  // Records an event of the server (a login, a search, a read, an export) in the ledger.
+  virtual Status RecordAudit(const std::string& action, const std::string& detail, const Attribution& who) = 0;
   virtual Result<CheckpointInfo> Checkpoint() = 0;
   // The inclusion proof of the ledger record of a message's arrival (or of its disposal).
   virtual Result<LedgerProof> Prove(const std::string& id) = 0;

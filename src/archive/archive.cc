@@ -123,6 +123,9 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mode
   if (mode == Mode::kWrite) {
     CUSTODIAN_RETURN_IF_ERROR(a->StartLedger());
     CUSTODIAN_RETURN_IF_ERROR(a->RemoveCompactedSegments());  // after a crash mid-compaction
+    // A crash between a disposal's commit and its log truncation leaves old page images (with
+    // destroyed seeds) in the write-ahead log: empty it now. Busy (a reader open) is not an error.
+    (void)a->catalog()->CheckpointWal();
   }
   return std::unique_ptr<Archive>(std::move(a));
 }

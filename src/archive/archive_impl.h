@@ -32,6 +32,7 @@ class ArchiveImpl : public Archive {
   Status StartLedger();
   // Deletes the files of segments a committed compaction left behind (compact.cc).
   Status RemoveCompactedSegments();
+  catalog::Catalog* catalog() { return catalog_.get(); }
   ~ArchiveImpl() override;
 
   Result<ImportResult> Import(const std::vector<std::string>& paths, const ImportOptions& opts,
@@ -56,6 +57,7 @@ class ArchiveImpl : public Archive {
   Status ReleaseHold(const std::string& matter, const Attribution& who) override;
   Result<std::vector<LegalHold>> ListHolds() override;
   Result<PurgeResult> Purge(bool dry_run, const Attribution& who) override;
+  Status RecordAudit(const std::string& action, const std::string& detail, const Attribution& who) override;
   Result<CheckpointInfo> Checkpoint() override;
   Result<LedgerProof> Prove(const std::string& id) override;
 

@@ -206,6 +206,18 @@ Result<std::vector<LegalHold>> ArchiveImpl::ListHolds() {
   return out;
 }
 
+Status ArchiveImpl::RecordAudit(const std::string& action, const std::string& detail, const Attribution& who) {
+  CUSTODIAN_RETURN_IF_ERROR(RequireWriter(who));
+  if (action.empty()) return Status::InvalidArgument("an audit record needs an action");
+  return InTransaction([&]() -> Status {
+    ledger::Record r = NewRecord(ledger::RecordType::kAudit, who);
+    r.reason.clear();  // audit records carry action and detail
+    r.name = action;
+    r.detail = detail;
+    return ledger_->Append(r).status();
+  });
+}
+
 Status ArchiveImpl::DisposeMessage(const catalog::MessageRow& row, const std::string& policy, const Attribution& who,
                                    std::vector<index::TextRow>* dead_texts, bool* index_kept) {
   // The text's index entries can be removed only with the document they were made from, which
@@ -278,10 +290,17 @@ Result<uint64_t> ArchiveImpl::RewriteBlocks(const std::vector<int64_t>& blocks, 
                                   " does not match its digest; not rewriting it (run `custodian verify`)");
       entries.push_back({decoded->ids[slot], data});
     }
+    std::vector<std::pair<int64_t, uint32_t>> places(rows.size());
     CUSTODIAN_RETURN_IF_ERROR(AppendBlocks(kind, entries, &next_block, [&](size_t i, int64_t nb, uint32_t ns) {
-      if (kind == catalog::BlockKind::kMessages) (void)catalog_->MoveMessage(rows[i].first, nb, ns);
-      else (void)index_->MoveText(rows[i].first, nb, ns);
+      places[i] = {nb, ns};
     }));
+    for (size_t i = 0; i < rows.size(); i++) {
+      if (kind == catalog::BlockKind::kMessages) {
+        CUSTODIAN_RETURN_IF_ERROR(catalog_->MoveMessage(rows[i].first, places[i].first, places[i].second));
+      } else {
+        CUSTODIAN_RETURN_IF_ERROR(index_->MoveText(rows[i].first, places[i].first, places[i].second));
+      }
+    }
     CUSTODIAN_RETURN_IF_ERROR(catalog_->ShredBlock(block_id));
     rewritten++;
   }

@@ -504,6 +504,20 @@ TEST_F(PreserveTest, ArchiveFromBeforeTheLedgerIsBackfilled) {
   EXPECT_TRUE(a->Prove(ToHex(ComputeSha256(three_))).ok());
 }
 
+TEST_F(PreserveTest, AuditEventsAreRecords) {
+  {
+    auto a = Open();
+    ASSERT_TRUE(a->RecordAudit("export", "12 messages to /tmp/x", {"reviewer", ""}).ok());
+    EXPECT_EQ(a->RecordAudit("", "x", kWho).code(), Status::Code::kInvalidArgument);
+  }
+  auto recs = Records();
+  EXPECT_EQ(recs.back().type, ledger::RecordType::kAudit);
+  EXPECT_EQ(recs.back().name, "export");
+  EXPECT_EQ(recs.back().detail, "12 messages to /tmp/x");
+  EXPECT_EQ(recs.back().actor, "reviewer");
+  EXPECT_TRUE(Verify(dir_).ok());
+}
+
 TEST_F(PreserveTest, WriterNeedsTheLedgerKey) {
   fs::rename(dir_ / "keys/ledger.key", root_ / "ledger.key");
   auto a = Archive::Open(dir_, Archive::Mode::kWrite);
