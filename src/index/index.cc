@@ -488,9 +488,11 @@ Status Index::RemoveFromGrams(const std::vector<int64_t>& dead) {
                                [&](int64_t id) { return std::binary_search(dead.begin(), dead.end(), id); }),
                 ids.end());
       if (ids.size() == before) continue;
+      // Re-encoded as the writer does (docs/storage-format.md, "Trigram index"): the shorter of
+      // varint gaps (encoding 0) and a bitmap over the segment's texts (encoding 1).
       std::string enc;
       if (!ids.empty()) {
-        enc.push_back(0);  // encoding 0: varint gaps from first_text - 1
+        enc.push_back(0);
         int64_t prev = g.first_text - 1;
         for (int64_t id : ids) {
           auto gap = uint64_t(id - prev);
@@ -500,6 +502,16 @@ Status Index::RemoveFromGrams(const std::vector<int64_t>& dead) {
           }
           enc.push_back(char(gap));
           prev = id;
+        }
+        size_t bitmap_bytes = size_t((g.last_text - g.first_text) / 8 + 1);
+        if (1 + bitmap_bytes < enc.size()) {
+          std::string bits(1 + bitmap_bytes, '\0');
+          bits[0] = 1;
+          for (int64_t id : ids) {
+            auto i = uint64_t(id - g.first_text);
+            bits[1 + i / 8] = char(uint8_t(bits[1 + i / 8]) | (1u << (i % 8)));
+          }
+          enc = std::move(bits);
         }
       }
       changed.emplace_back(s.Int(0), std::move(enc));
