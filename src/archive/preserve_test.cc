@@ -438,6 +438,12 @@ TEST_F(PreserveTest, VerifyNamesWhatWasTamperedWith) {
     expect_named(d, "tree size", "do not hash to the root it signed");
     expect_named(d, id_one + " in alice/Sent", "says deleted");
   }
+  {  // a ledger record removed
+    fs::path d = Copy("t6");
+    ASSERT_TRUE(RawCatalog(d)->db()->Exec("DELETE FROM ledger_leaves WHERE leaf = 2").ok());
+    expect_named(d, "ledger record 2", "missing");
+    expect_named(d, "tree size", "do not hash to the root it signed");
+  }
   {  // a hold removed behind the ledger's back
     fs::path d = Copy("t4");
     ASSERT_TRUE(RawCatalog(d)->db()->Exec("DELETE FROM holds").ok());
