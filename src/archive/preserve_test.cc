@@ -475,6 +475,16 @@ TEST_F(PreserveTest, RollbackIsCaughtByANewerCheckpoint) {
   auto rep = Verify(old_copy, newer);
   ASSERT_FALSE(rep.ok());
   EXPECT_EQ(rep.problems[0].what, "rollback");
+  // Rolled back, then written to past the checkpoint's size: a rewritten history, still caught.
+  {
+    auto a = Open(Archive::Mode::kWrite, old_copy);
+    ASSERT_TRUE(a->Delete({"alice", {ToHex(ComputeSha256(three_))}, ""}, kWho).ok());
+    ASSERT_TRUE(a->Recover({"alice", {ToHex(ComputeSha256(three_))}, ""}, kWho).ok());
+  }
+  rep = Verify(old_copy, newer);
+  ASSERT_FALSE(rep.ok());
+  EXPECT_EQ(rep.problems[0].what, "rollback");
+  EXPECT_NE(rep.problems[0].detail.find("not an extension"), std::string::npos) << Problems(rep);
   // A checkpoint of another log is refused, not trusted.
   auto other = ledger::SignerKey::Generate("someone-else/log");
   ledger::Checkpoint cp{"someone-else/log", 1, ledger::HashLeaf("x"), 1, {}};
