@@ -520,6 +520,28 @@ TEST_F(PreserveTest, ArchiveFromBeforeTheLedgerIsBackfilled) {
   EXPECT_TRUE(a->Prove(ToHex(ComputeSha256(three_))).ok());
 }
 
+TEST_F(PreserveTest, ACrashAfterCompactionLeavesNoOldSegmentBehind) {
+  {
+    auto a = Open();
+    Import(a.get(), root_ / "md", "alice");
+    ASSERT_TRUE(a->SetRetention({"two", "subject:two", 0, 0, "", ""}, kWho).ok());
+    auto res = a->Purge(false, kWho);
+    ASSERT_TRUE(res.ok());
+    EXPECT_GT(res->bytes_reclaimed, 0u);
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "segments/00000001.seg"));
+  ASSERT_TRUE(fs::exists(dir_ / "segments/00000002.seg"));
+  // As if the process died after the commit but before deleting the old file; the list also
+  // names segment 2, which the catalog still uses and which must survive.
+  WriteFile(dir_ / "segments/00000001.seg", "old ciphertext");
+  ASSERT_TRUE(RawCatalog(dir_)->SetMeta("segments_to_remove", "1,2").ok());
+  { auto a = Open(); }
+  EXPECT_FALSE(fs::exists(dir_ / "segments/00000001.seg"));
+  EXPECT_TRUE(fs::exists(dir_ / "segments/00000002.seg"));
+  auto rep = Verify(dir_);
+  EXPECT_TRUE(rep.ok()) << Problems(rep);
+}
+
 TEST_F(PreserveTest, AuditEventsAreRecords) {
   {
     auto a = Open();
