@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)custodian::ledger::DescribeRecord(*r);
   } else {
     Status::Code c = r.status().code();
-    if (c != Status::Code::kInvalidArgument && c != Status::Code::kLimitExceeded && c != Status::Code::kUnsupported)
+    if (c != Status::Code::kInvalidArgument && c != Status::Code::kLimitExceeded &&
+        c != Status::Code::kUnsupported)
       __builtin_trap();
   }
   return 0;

@@ -23,7 +23,8 @@ constexpr char kPendingRemoval[] = "segments_to_remove";
 
 Status ArchiveImpl::RemoveCompactedSegments() {
   auto pending = catalog_->GetMeta(kPendingRemoval);
-  if (!pending.ok()) return pending.status().code() == Status::Code::kNotFound ? Status::Ok() : pending.status();
+  if (!pending.ok())
+    return pending.status().code() == Status::Code::kNotFound ? Status::Ok() : pending.status();
   if (pending->empty()) return Status::Ok();
   CUSTODIAN_ASSIGN_OR_RETURN(auto segs, catalog_->Segments());
   std::set<uint64_t> known;
@@ -62,7 +63,8 @@ Result<uint64_t> ArchiveImpl::Compact(const Attribution& who) {
       }
       CUSTODIAN_ASSIGN_OR_RETURN(std::string rec, segments_->Read(b.loc));
       if (!store::BlockCrcMatches(rec))
-        return Status::Corruption("block " + std::to_string(b.block_id) + " is damaged; not compacting its segment"
+        return Status::Corruption("block " + std::to_string(b.block_id) +
+                                  " is damaged; not compacting its segment"
                                   " (run `custodian verify`)");
       CUSTODIAN_ASSIGN_OR_RETURN(store::BlockLocation loc, segments_->Append(rec));
       CUSTODIAN_RETURN_IF_ERROR(catalog_->MoveBlock(b.block_id, loc));
@@ -81,7 +83,8 @@ Result<uint64_t> ArchiveImpl::Compact(const Attribution& who) {
     r.actor = who.actor;
     r.name = "compaction";
     r.detail = "segments " + list + " rewritten: " + std::to_string(reclaimed) +
-               " bytes of retired blocks reclaimed, " + std::to_string(moved) + " bytes of live blocks moved";
+               " bytes of retired blocks reclaimed, " + std::to_string(moved) +
+               " bytes of live blocks moved";
     return ledger_->Append(r).status();
   });
   CUSTODIAN_RETURN_IF_ERROR(st);

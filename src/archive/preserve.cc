@@ -63,8 +63,9 @@ Result<std::vector<int64_t>> ArchiveImpl::QueryMessages(const std::string& q) {
   index_->NewSnapshot();
   auto matcher = [this](const query::Node& n) { return MatchTexts(n); };
   uint64_t total = 0;
-  CUSTODIAN_ASSIGN_OR_RETURN(auto matches,
-                             index_->Search(*root, matcher, index::SortOrder::kDateDescending, 0, 0, &total));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto matches,
+      index_->Search(*root, matcher, index::SortOrder::kDateDescending, 0, 0, &total));
   std::vector<int64_t> out;
   out.reserve(matches.size());
   for (const auto& m : matches) out.push_back(m.msg);
@@ -72,12 +73,15 @@ Result<std::vector<int64_t>> ArchiveImpl::QueryMessages(const std::string& q) {
   return out;
 }
 
-Result<ChangeResult> ArchiveImpl::SetDeleted(const CopySelection& sel, const Attribution& who, bool deleted) {
+Result<ChangeResult> ArchiveImpl::SetDeleted(const CopySelection& sel, const Attribution& who,
+                                             bool deleted) {
   CUSTODIAN_RETURN_IF_ERROR(RequireWriter(who));
   if (sel.custodian.empty()) return Status::InvalidArgument("say whose copies: --custodian NAME");
-  if (sel.ids.empty() && sel.query.empty()) return Status::InvalidArgument("give message ids or --query");
+  if (sel.ids.empty() && sel.query.empty())
+    return Status::InvalidArgument("give message ids or --query");
   CUSTODIAN_ASSIGN_OR_RETURN(bool exists, catalog_->CustodianExists(sel.custodian));
-  if (!exists) return Status::NotFound("no custodian named '" + sel.custodian + "' in this archive");
+  if (!exists)
+    return Status::NotFound("no custodian named '" + sel.custodian + "' in this archive");
   std::vector<int64_t> msgs;
   if (!sel.ids.empty()) {
     for (const auto& id : sel.ids) {
@@ -99,7 +103,8 @@ Result<ChangeResult> ArchiveImpl::SetDeleted(const CopySelection& sel, const Att
       if (!differs) continue;
       CUSTODIAN_RETURN_IF_ERROR(catalog_->SetCopiesDeleted(msg, sel.custodian, deleted));
       CUSTODIAN_ASSIGN_OR_RETURN(catalog::MessageRow row, catalog_->GetMessage(msg));
-      ledger::Record r = NewRecord(deleted ? ledger::RecordType::kDeleted : ledger::RecordType::kRecovered, who);
+      ledger::Record r =
+          NewRecord(deleted ? ledger::RecordType::kDeleted : ledger::RecordType::kRecovered, who);
       r.message = row.id;
       r.custodian = sel.custodian;
       CUSTODIAN_RETURN_IF_ERROR(ledger_->Append(r).status());
@@ -123,7 +128,8 @@ Status ArchiveImpl::SetRetention(const RetentionPolicy& p, const Attribution& wh
   CUSTODIAN_RETURN_IF_ERROR(RequireWriter(who));
   if (p.name.empty()) return Status::InvalidArgument("a retention policy needs a name");
   if (p.query.empty()) return Status::InvalidArgument("a retention policy needs --query");
-  if (p.keep_days && *p.keep_days < 0) return Status::InvalidArgument("--keep must not be negative");
+  if (p.keep_days && *p.keep_days < 0)
+    return Status::InvalidArgument("--keep must not be negative");
   CUSTODIAN_RETURN_IF_ERROR(query::Parse(p.query).status());
   return InTransaction([&]() -> Status {
     ledger::Record r = NewRecord(ledger::RecordType::kRetentionSet, who);
@@ -131,8 +137,8 @@ Status ArchiveImpl::SetRetention(const RetentionPolicy& p, const Attribution& wh
     r.query = p.query;
     r.keep_days = p.keep_days;
     CUSTODIAN_ASSIGN_OR_RETURN(uint64_t leaf, ledger_->Append(r));
-    preserve::PolicyRow row{p.name, p.query, p.keep_days, int64_t(r.time_ms / 1000), who.actor, who.reason,
-                            int64_t(leaf)};
+    preserve::PolicyRow row{p.name,    p.query,    p.keep_days,  int64_t(r.time_ms / 1000),
+                            who.actor, who.reason, int64_t(leaf)};
     return policies_->SetPolicy(row);
   });
 }
@@ -159,12 +165,14 @@ Result<std::vector<RetentionPolicy>> ArchiveImpl::ListRetention() {
 Status ArchiveImpl::CreateHold(const LegalHold& h, const Attribution& who) {
   CUSTODIAN_RETURN_IF_ERROR(RequireWriter(who));
   if (h.matter.empty()) return Status::InvalidArgument("a hold needs a matter name");
-  if (h.query.empty()) return Status::InvalidArgument("a hold needs --query (use '*' for everything)");
+  if (h.query.empty())
+    return Status::InvalidArgument("a hold needs --query (use '*' for everything)");
   if (h.from && h.to && *h.from > *h.to) return Status::InvalidArgument("--from is after --to");
   CUSTODIAN_RETURN_IF_ERROR(query::Parse(h.query).status());
   return InTransaction([&]() -> Status {
     CUSTODIAN_ASSIGN_OR_RETURN(auto active, policies_->ActiveHold(h.matter));
-    if (active) return Status::AlreadyExists("a hold for matter '" + h.matter + "' is already in place");
+    if (active)
+      return Status::AlreadyExists("a hold for matter '" + h.matter + "' is already in place");
     ledger::Record r = NewRecord(ledger::RecordType::kHoldPlaced, who);
     r.name = h.matter;
     r.query = h.query;
@@ -195,7 +203,8 @@ Status ArchiveImpl::ReleaseHold(const std::string& matter, const Attribution& wh
     ledger::Record r = NewRecord(ledger::RecordType::kHoldReleased, who);
     r.name = matter;
     CUSTODIAN_ASSIGN_OR_RETURN(uint64_t leaf, ledger_->Append(r));
-    return policies_->ReleaseHold(active->hold_id, int64_t(r.time_ms / 1000), who.actor, who.reason, int64_t(leaf));
+    return policies_->ReleaseHold(active->hold_id, int64_t(r.time_ms / 1000), who.actor, who.reason,
+                                  int64_t(leaf));
   });
 }
 
@@ -206,7 +215,8 @@ Result<std::vector<LegalHold>> ArchiveImpl::ListHolds() {
   return out;
 }
 
-Status ArchiveImpl::RecordAudit(const std::string& action, const std::string& detail, const Attribution& who) {
+Status ArchiveImpl::RecordAudit(const std::string& action, const std::string& detail,
+                                const Attribution& who) {
   CUSTODIAN_RETURN_IF_ERROR(RequireWriter(who));
   if (action.empty()) return Status::InvalidArgument("an audit record needs an action");
   return InTransaction([&]() -> Status {
@@ -218,8 +228,9 @@ Status ArchiveImpl::RecordAudit(const std::string& action, const std::string& de
   });
 }
 
-Status ArchiveImpl::DisposeMessage(const catalog::MessageRow& row, const std::string& policy, const Attribution& who,
-                                   std::vector<index::TextRow>* dead_texts, bool* index_kept) {
+Status ArchiveImpl::DisposeMessage(const catalog::MessageRow& row, const std::string& policy,
+                                   const Attribution& who, std::vector<index::TextRow>* dead_texts,
+                                   bool* index_kept) {
   // The text's index entries can be removed only with the document they were made from, which
   // only this message's bytes can give: read them while they exist.
   std::optional<index::SearchDocument> doc;
@@ -255,7 +266,8 @@ Status ArchiveImpl::DisposeMessage(const catalog::MessageRow& row, const std::st
   return Status::Ok();
 }
 
-Result<uint64_t> ArchiveImpl::RewriteBlocks(const std::vector<int64_t>& blocks, catalog::BlockKind kind) {
+Result<uint64_t> ArchiveImpl::RewriteBlocks(const std::vector<int64_t>& blocks,
+                                            catalog::BlockKind kind) {
   CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
   CUSTODIAN_ASSIGN_OR_RETURN(int64_t next_block, catalog_->MaxBlockId());
   cached_block_.reset();
@@ -266,15 +278,18 @@ Result<uint64_t> ArchiveImpl::RewriteBlocks(const std::vector<int64_t>& blocks, 
     CUSTODIAN_ASSIGN_OR_RETURN(std::string rec, segments_->Read(b.loc));
     auto decoded = store::DecodeBlock(rec, keys_.BlockKey(b.seed), Dicts());
     if (!decoded.ok())
-      return Status::Corruption("block " + std::to_string(block_id) + " cannot be read to rewrite it without the "
-                                "disposed content: " + decoded.status().message() + " (run `custodian verify`)");
+      return Status::Corruption("block " + std::to_string(block_id) +
+                                " cannot be read to rewrite it without the "
+                                "disposed content: " +
+                                decoded.status().message() + " (run `custodian verify`)");
     // The survivors: rows that still point into this block.
     std::vector<std::pair<int64_t, uint32_t>> rows;  // (message or text id, old slot)
     if (kind == catalog::BlockKind::kMessages) {
-      CUSTODIAN_RETURN_IF_ERROR(catalog_->ForEachMessageInBlock(block_id, [&](const catalog::MessageRow& m) {
-        rows.emplace_back(m.msg, m.slot);
-        return Status::Ok();
-      }));
+      CUSTODIAN_RETURN_IF_ERROR(
+          catalog_->ForEachMessageInBlock(block_id, [&](const catalog::MessageRow& m) {
+            rows.emplace_back(m.msg, m.slot);
+            return Status::Ok();
+          }));
     } else {
       CUSTODIAN_RETURN_IF_ERROR(index_->ForEachTextInBlock(block_id, [&](const index::TextRow& t) {
         rows.emplace_back(t.text_id, t.slot);
@@ -283,22 +298,28 @@ Result<uint64_t> ArchiveImpl::RewriteBlocks(const std::vector<int64_t>& blocks, 
     }
     std::vector<store::BlockEntry> entries;
     for (const auto& [id, slot] : rows) {
-      if (slot >= decoded->ids.size()) return Status::Corruption("block " + std::to_string(block_id) + " lacks slot " + std::to_string(slot));
+      if (slot >= decoded->ids.size())
+        return Status::Corruption("block " + std::to_string(block_id) + " lacks slot " +
+                                  std::to_string(slot));
       std::string_view data = decoded->message(slot);
       if (ComputeSha256(data) != decoded->ids[slot])
-        return Status::Corruption("block " + std::to_string(block_id) + " slot " + std::to_string(slot) +
-                                  " does not match its digest; not rewriting it (run `custodian verify`)");
+        return Status::Corruption(
+            "block " + std::to_string(block_id) + " slot " + std::to_string(slot) +
+            " does not match its digest; not rewriting it (run `custodian verify`)");
       entries.push_back({decoded->ids[slot], data});
     }
     std::vector<std::pair<int64_t, uint32_t>> places(rows.size());
-    CUSTODIAN_RETURN_IF_ERROR(AppendBlocks(kind, entries, &next_block, [&](size_t i, int64_t nb, uint32_t ns) {
-      places[i] = {nb, ns};
-    }));
+    CUSTODIAN_RETURN_IF_ERROR(
+        AppendBlocks(kind, entries, &next_block, [&](size_t i, int64_t nb, uint32_t ns) {
+          places[i] = {nb, ns};
+        }));
     for (size_t i = 0; i < rows.size(); i++) {
       if (kind == catalog::BlockKind::kMessages) {
-        CUSTODIAN_RETURN_IF_ERROR(catalog_->MoveMessage(rows[i].first, places[i].first, places[i].second));
+        CUSTODIAN_RETURN_IF_ERROR(
+            catalog_->MoveMessage(rows[i].first, places[i].first, places[i].second));
       } else {
-        CUSTODIAN_RETURN_IF_ERROR(index_->MoveText(rows[i].first, places[i].first, places[i].second));
+        CUSTODIAN_RETURN_IF_ERROR(
+            index_->MoveText(rows[i].first, places[i].first, places[i].second));
       }
     }
     CUSTODIAN_RETURN_IF_ERROR(catalog_->ShredBlock(block_id));
@@ -314,8 +335,10 @@ Result<PurgeResult> ArchiveImpl::Purge(bool dry_run, const Attribution& who) {
   PurgeResult res;
   res.dry_run = dry_run;
   const int64_t now = int64_t(NowMs() / 1000);
-  if (dry_run) CUSTODIAN_RETURN_IF_ERROR(catalog_->BeginRead());
-  else CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
+  if (dry_run)
+    CUSTODIAN_RETURN_IF_ERROR(catalog_->BeginRead());
+  else
+    CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
   std::vector<catalog::MessageRow> disposable;
   std::vector<std::string> disposable_policy;
   Status st = [&]() -> Status {
@@ -351,7 +374,8 @@ Result<PurgeResult> ArchiveImpl::Purge(bool dry_run, const Attribution& who) {
         if (h.from || h.to) {
           CUSTODIAN_ASSIGN_OR_RETURN(catalog::MessageRow row, catalog_->GetMessage(m));
           // A message without a date is held: the hold may be meant for it.
-          if (row.date && ((h.from && *row.date < *h.from) || (h.to && *row.date > *h.to))) continue;
+          if (row.date && ((h.from && *row.date < *h.from) || (h.to && *row.date > *h.to)))
+            continue;
         }
         held.insert(m);
       }
@@ -377,7 +401,8 @@ Result<PurgeResult> ArchiveImpl::Purge(bool dry_run, const Attribution& who) {
     bool index_kept = false;
     for (size_t i = 0; i < disposable.size(); i++) {
       message_blocks.insert(disposable[i].block_id);
-      CUSTODIAN_RETURN_IF_ERROR(DisposeMessage(disposable[i], disposable_policy[i], who, &dead_texts, &index_kept));
+      CUSTODIAN_RETURN_IF_ERROR(
+          DisposeMessage(disposable[i], disposable_policy[i], who, &dead_texts, &index_kept));
     }
     std::vector<int64_t> dead_ids;
     for (const auto& t : dead_texts) {
@@ -389,11 +414,15 @@ Result<PurgeResult> ArchiveImpl::Purge(bool dry_run, const Attribution& who) {
     // Deleted FTS5 entries stay in older index segments until they are merged.
     if (!dead_ids.empty()) CUSTODIAN_RETURN_IF_ERROR(index_->OptimizeWords());
     if (index_kept)
-      res.warning = "the word index entries of some disposed texts could not be removed (their text no longer "
-                    "derives identically from the message); they can never be a hit; `custodian reindex --all` "
-                    "rebuilds the index without them";
-    CUSTODIAN_ASSIGN_OR_RETURN(uint64_t a, RewriteBlocks({message_blocks.begin(), message_blocks.end()},
-                                                         catalog::BlockKind::kMessages));
+      res.warning =
+          "the word index entries of some disposed texts could not be removed (their text no "
+          "longer "
+          "derives identically from the message); they can never be a hit; `custodian reindex "
+          "--all` "
+          "rebuilds the index without them";
+    CUSTODIAN_ASSIGN_OR_RETURN(uint64_t a,
+                               RewriteBlocks({message_blocks.begin(), message_blocks.end()},
+                                             catalog::BlockKind::kMessages));
     CUSTODIAN_ASSIGN_OR_RETURN(uint64_t b, RewriteBlocks({text_blocks.begin(), text_blocks.end()},
                                                          catalog::BlockKind::kTexts));
     res.blocks_rewritten = a + b;

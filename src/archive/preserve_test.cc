@@ -60,7 +60,8 @@ class PreserveTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  std::unique_ptr<Archive> Open(Archive::Mode mode = Archive::Mode::kWrite, const fs::path& dir = {}) {
+  std::unique_ptr<Archive> Open(Archive::Mode mode = Archive::Mode::kWrite,
+                                const fs::path& dir = {}) {
     auto a = Archive::Open(dir.empty() ? dir_ : dir, mode);
     EXPECT_TRUE(a.ok()) << a.status().ToString();
     return a.ok() ? std::move(*a) : nullptr;
@@ -98,11 +99,12 @@ class PreserveTest : public ::testing::Test {
     auto l = preserve::Ledger::Open(c->db(), true);
     EXPECT_TRUE(l.ok());
     EXPECT_TRUE((*l)->ForEachLeaf([&](uint64_t, std::string_view bytes) {
-      auto r = ledger::DecodeRecord(bytes);
-      EXPECT_TRUE(r.ok()) << r.status().ToString();
-      if (r.ok()) out.push_back(*r);
-      return Status::Ok();
-    }).ok());
+                      auto r = ledger::DecodeRecord(bytes);
+                      EXPECT_TRUE(r.ok()) << r.status().ToString();
+                      if (r.ok()) out.push_back(*r);
+                      return Status::Ok();
+                    })
+                    .ok());
     return out;
   }
   fs::path Copy(const std::string& name) {
@@ -155,7 +157,8 @@ TEST_F(PreserveTest, EveryChangeIsARecordUnderASignedCheckpoint) {
   for (const auto& h : p->path) proof.path.push_back(*Sha256FromHex(h));
   EXPECT_TRUE(ledger::VerifyInclusion(proof, *Sha256FromHex(p->leaf_hash), opened->root_hash).ok());
   std::string record;
-  for (size_t i = 0; i + 1 < p->record.size(); i += 2) record.push_back(char(std::stoi(p->record.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < p->record.size(); i += 2)
+    record.push_back(char(std::stoi(p->record.substr(i, 2), nullptr, 16)));
   EXPECT_EQ(ToHex(ledger::HashLeaf(record)), p->leaf_hash);
   EXPECT_EQ(ledger::DecodeRecord(record)->message, ComputeSha256(one_));
 
@@ -186,7 +189,8 @@ TEST_F(PreserveTest, DeleteHidesRecoverShowsBothRecorded) {
   EXPECT_EQ(r->changed, 1u);
   EXPECT_EQ(a->Search("is:deleted", {})->total, 0u);
   EXPECT_EQ(a->Delete({"nobody", {id}, ""}, kWho).status().code(), Status::Code::kNotFound);
-  EXPECT_EQ(a->Delete({"alice", {id}, ""}, {"", ""}).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(a->Delete({"alice", {id}, ""}, {"", ""}).status().code(),
+            Status::Code::kInvalidArgument);
   a.reset();
   auto recs = Records();
   ASSERT_GE(recs.size(), 2u);
@@ -237,7 +241,8 @@ TEST_F(PreserveTest, HoldsBeatRetentionAndCoverLaterMail) {
   EXPECT_TRUE(a->ReadMessage(ToHex(ComputeSha256(later))).ok());
 
   // Releasing the hold is recorded, and then its messages can go.
-  EXPECT_EQ(a->ReleaseHold("Smith v. Jones", {"officer", ""}).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(a->ReleaseHold("Smith v. Jones", {"officer", ""}).code(),
+            Status::Code::kInvalidArgument);
   ASSERT_TRUE(a->ReleaseHold("Smith v. Jones", {"counsel", "case settled"}).ok());
   auto holds = a->ListHolds();
   ASSERT_EQ(holds->size(), 2u);
@@ -288,7 +293,8 @@ TEST_F(PreserveTest, NoPolicyNoDisposal) {
   ASSERT_TRUE(a->RemoveRetention("p", kWho).ok());
   EXPECT_EQ(a->RemoveRetention("p", kWho).code(), Status::Code::kNotFound);
   EXPECT_EQ(a->Purge(false, kWho)->disposed.size(), 1u);
-  EXPECT_EQ(a->SetRetention({"bad", "from:(", 1, 0, "", ""}, kWho).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(a->SetRetention({"bad", "from:(", 1, 0, "", ""}, kWho).code(),
+            Status::Code::kInvalidArgument);
 }
 
 // Scans every page of the catalog and every frame of its WAL, decrypted with the catalog key as
@@ -301,7 +307,8 @@ bool FoundAnywhere(const fs::path& dir, const std::string& needle) {
       std::string p = page;
       auto* b = reinterpret_cast<uint8_t*>(p.data());
       const uint8_t* nonce = b + 4096 - 40;
-      if (AeadOpen(b + from, size_t(4096 - 40 - from), nullptr, 0, nonce, key.data(), nonce + 24)) return p;
+      if (AeadOpen(b + from, size_t(4096 - 40 - from), nullptr, 0, nonce, key.data(), nonce + 24))
+        return p;
     }
     return page;
   };
@@ -343,16 +350,19 @@ TEST_F(PreserveTest, PurgeDestroysTheContentAndItsKey) {
     auto row = c->GetMessage(**msg);
     auto block = c->GetBlock(row->block_id);
     seed = block->seed;
-    dead_record = ReadAll(dir_ / "segments/00000001.seg").substr(block->loc.offset, block->loc.length);
+    dead_record =
+        ReadAll(dir_ / "segments/00000001.seg").substr(block->loc.offset, block->loc.length);
     ASSERT_EQ(block->loc.segment, 1u);
-    auto t = c->db()->Prepare("SELECT b.key_seed FROM texts t JOIN blocks b ON b.block_id = t.block_id"
-                              " WHERE t.text_id = ?");
+    auto t = c->db()->Prepare(
+        "SELECT b.key_seed FROM texts t JOIN blocks b ON b.block_id = t.block_id"
+        " WHERE t.text_id = ?");
     t->Bind(1, *row->text_id);
     ASSERT_TRUE(*t->Step());
     std::string_view s = t->Blob(0);
     std::copy(s.begin(), s.end(), text_seed.begin());
   }
-  std::string seed_bytes(seed.begin(), seed.end()), text_seed_bytes(text_seed.begin(), text_seed.end());
+  std::string seed_bytes(seed.begin(), seed.end()),
+      text_seed_bytes(text_seed.begin(), text_seed.end());
   ASSERT_TRUE(FoundAnywhere(dir_, seed_bytes));  // the check can fail: the seed is there before
   {
     auto a = Open();
@@ -373,7 +383,8 @@ TEST_F(PreserveTest, PurgeDestroysTheContentAndItsKey) {
     EXPECT_EQ(a->Search("zanzibar", {})->total, 1u);
   }
   EXPECT_FALSE(FoundAnywhere(dir_, seed_bytes)) << "the disposed block's key seed survives";
-  EXPECT_FALSE(FoundAnywhere(dir_, text_seed_bytes)) << "the disposed text block's key seed survives";
+  EXPECT_FALSE(FoundAnywhere(dir_, text_seed_bytes))
+      << "the disposed text block's key seed survives";
   EXPECT_FALSE(FoundAnywhere(dir_, "quokka"));
   EXPECT_FALSE(FoundAnywhere(dir_, "xylophonist"));
   // Compaction rewrote the segment: the dead block's ciphertext is no longer on disk.
@@ -396,24 +407,34 @@ TEST_F(PreserveTest, VerifyNamesWhatWasTamperedWith) {
     ASSERT_TRUE(a->CreateHold(h, kWho).ok());
   }
   ASSERT_TRUE(Verify(dir_).ok());
-  auto expect_named = [&](const fs::path& dir, const std::string& where, const std::string& detail) {
+  auto expect_named = [&](const fs::path& dir, const std::string& where,
+                          const std::string& detail) {
     auto rep = Verify(dir);
     bool found = false;
     for (const auto& p : rep.problems)
-      found |= p.where.find(where) != std::string::npos && p.detail.find(detail) != std::string::npos;
+      found |=
+          p.where.find(where) != std::string::npos && p.detail.find(detail) != std::string::npos;
     EXPECT_TRUE(found) << "expected '" << where << "' / '" << detail << "' in:\n" << Problems(rep);
   };
   {  // a copy row deleted
     fs::path d = Copy("t1");
-    ASSERT_TRUE(RawCatalog(d)->db()->Exec("DELETE FROM copies WHERE folder_id = (SELECT folder_id FROM folders"
-                                          " WHERE path = 'Sent') AND msg = (SELECT msg FROM messages WHERE"
-                                          " subject = 'one')").ok());
+    ASSERT_TRUE(RawCatalog(d)
+                    ->db()
+                    ->Exec("DELETE FROM copies WHERE folder_id = (SELECT folder_id FROM folders"
+                           " WHERE path = 'Sent') AND msg = (SELECT msg FROM messages WHERE"
+                           " subject = 'one')")
+                    .ok());
     expect_named(d, id_one + " in alice/Sent", "missing from the catalog");
   }
   {  // a message record removed, with its copies, cleanly
     fs::path d = Copy("t2");
-    ASSERT_TRUE(RawCatalog(d)->db()->Exec("DELETE FROM copies WHERE msg = (SELECT msg FROM messages WHERE subject = 'two');"
-                                          " DELETE FROM messages WHERE subject = 'two'").ok());
+    ASSERT_TRUE(
+        RawCatalog(d)
+            ->db()
+            ->Exec(
+                "DELETE FROM copies WHERE msg = (SELECT msg FROM messages WHERE subject = 'two');"
+                " DELETE FROM messages WHERE subject = 'two'")
+            .ok());
     expect_named(d, id_two, "missing from the catalog, and no disposal is recorded");
   }
   {  // a ledger record altered: the copy in Sent now claims to be deleted
@@ -423,14 +444,15 @@ TEST_F(PreserveTest, VerifyNamesWhatWasTamperedWith) {
     uint64_t target = 0;
     std::string bytes;
     ASSERT_TRUE((*l)->ForEachLeaf([&](uint64_t leaf, std::string_view b) {
-      auto r = ledger::DecodeRecord(b);
-      if (r->type == ledger::RecordType::kCopyAdded) {
-        target = leaf;
-        r->deleted = true;
-        bytes = *ledger::EncodeRecord(*r);
-      }
-      return Status::Ok();
-    }).ok());
+                      auto r = ledger::DecodeRecord(b);
+                      if (r->type == ledger::RecordType::kCopyAdded) {
+                        target = leaf;
+                        r->deleted = true;
+                        bytes = *ledger::EncodeRecord(*r);
+                      }
+                      return Status::Ok();
+                    })
+                    .ok());
     ASSERT_FALSE(bytes.empty());
     auto s = c->db()->Prepare("UPDATE ledger_leaves SET record = ? WHERE leaf = ?");
     ASSERT_TRUE(s->BindBlob(1, bytes.data(), bytes.size()).Bind(2, int64_t(target)).Exec().ok());
@@ -451,7 +473,10 @@ TEST_F(PreserveTest, VerifyNamesWhatWasTamperedWith) {
   }
   {  // a message slipped in: catalog rows without a record
     fs::path d = Copy("t5");
-    ASSERT_TRUE(RawCatalog(d)->db()->Exec("UPDATE messages SET ledger_leaf = NULL WHERE subject = 'three'").ok());
+    ASSERT_TRUE(RawCatalog(d)
+                    ->db()
+                    ->Exec("UPDATE messages SET ledger_leaf = NULL WHERE subject = 'three'")
+                    .ok());
     expect_named(d, ToHex(ComputeSha256(three_)), "names ledger record none");
   }
 }
@@ -490,7 +515,8 @@ TEST_F(PreserveTest, RollbackIsCaughtByANewerCheckpoint) {
   ledger::Checkpoint cp{"someone-else/log", 1, ledger::HashLeaf("x"), 1, {}};
   rep = Verify(dir_, *ledger::SignCheckpoint(cp, *other));
   ASSERT_FALSE(rep.ok());
-  EXPECT_NE(rep.problems[0].detail.find("not a checkpoint signed by this archive"), std::string::npos);
+  EXPECT_NE(rep.problems[0].detail.find("not a checkpoint signed by this archive"),
+            std::string::npos);
 }
 
 TEST_F(PreserveTest, ArchiveFromBeforeTheLedgerIsBackfilled) {
@@ -500,10 +526,14 @@ TEST_F(PreserveTest, ArchiveFromBeforeTheLedgerIsBackfilled) {
   }
   {  // Turn it into a schema 3 catalog: no ledger, no key.
     auto c = RawCatalog(dir_);
-    ASSERT_TRUE(c->db()->Exec("DROP TABLE ledger_leaves; DROP TABLE ledger_nodes; DROP TABLE ledger_checkpoints;"
-                              " DROP TABLE ledger_state; DROP TABLE holds; DROP TABLE retention_policies;"
-                              " DROP TABLE disposals; ALTER TABLE messages DROP COLUMN ledger_leaf;"
-                              " UPDATE meta SET value = '3' WHERE key = 'schema_version'").ok());
+    ASSERT_TRUE(
+        c->db()
+            ->Exec(
+                "DROP TABLE ledger_leaves; DROP TABLE ledger_nodes; DROP TABLE ledger_checkpoints;"
+                " DROP TABLE ledger_state; DROP TABLE holds; DROP TABLE retention_policies;"
+                " DROP TABLE disposals; ALTER TABLE messages DROP COLUMN ledger_leaf;"
+                " UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+            .ok());
   }
   fs::remove(dir_ / "keys/ledger.key");
   auto ro = Archive::Open(dir_, Archive::Mode::kReadOnly);

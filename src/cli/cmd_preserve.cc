@@ -12,16 +12,20 @@
 namespace custodian::cli {
 namespace {
 
-Attribution Who(const Args& a) { return {a.Get("--actor").value_or(DefaultActor()), a.Get("--reason").value_or("")}; }
+Attribution Who(const Args& a) {
+  return {a.Get("--actor").value_or(DefaultActor()), a.Get("--reason").value_or("")};
+}
 
 // "7y", "90d", "0d" or "permanent"; a year is 365.25 days rounded up, so that N years always
 // cover N calendar years, leap days included.
 Result<std::optional<int64_t>> ParseKeep(const std::string& s) {
   if (s == "permanent") return std::optional<int64_t>();
-  if (s.size() < 2 || s.size() > 7) return Status::InvalidArgument("--keep takes 7y, 90d, 0d or permanent, not '" + s + "'");
+  if (s.size() < 2 || s.size() > 7)
+    return Status::InvalidArgument("--keep takes 7y, 90d, 0d or permanent, not '" + s + "'");
   std::string digits = s.substr(0, s.size() - 1);
   for (char c : digits)
-    if (c < '0' || c > '9') return Status::InvalidArgument("--keep takes 7y, 90d, 0d or permanent, not '" + s + "'");
+    if (c < '0' || c > '9')
+      return Status::InvalidArgument("--keep takes 7y, 90d, 0d or permanent, not '" + s + "'");
   int64_t n = std::stoll(digits);
   if (s.back() == 'd') return std::optional<int64_t>(n);
   if (s.back() == 'y') return std::optional<int64_t>((n * 1461 + 3) / 4);
@@ -50,20 +54,27 @@ int Change(const Context& ctx, bool deleted) {
   sel.query = args->Get("--query").value_or("");
   sel.ids = args->positional();
   if (sel.custodian.empty()) return Usage(std::string(name) + " needs --custodian NAME");
-  if (sel.ids.empty() == sel.query.empty()) return Usage(std::string(name) + " takes message IDs or --query Q (one of them)");
+  if (sel.ids.empty() == sel.query.empty())
+    return Usage(std::string(name) + " takes message IDs or --query Q (one of them)");
   auto archive = OpenArchive(ctx, Archive::Mode::kWrite);
   if (!archive.ok()) return Fail(archive.status());
   auto res = deleted ? (*archive)->Delete(sel, Who(*args)) : (*archive)->Recover(sel, Who(*args));
   if (!res.ok()) return Fail(res.status());
   if (ctx.json) {
     JsonWriter w;
-    w.BeginObject().Field("custodian", sel.custodian).Field("matched", res->matched).Field("changed", res->changed).EndObject();
+    w.BeginObject()
+        .Field("custodian", sel.custodian)
+        .Field("matched", res->matched)
+        .Field("changed", res->changed)
+        .EndObject();
     std::puts(w.str().c_str());
   } else {
-    std::printf("%s %s message%s of %s", deleted ? "Deleted" : "Recovered", FormatCount(res->changed).c_str(),
-                res->changed == 1 ? "" : "s", sel.custodian.c_str());
+    std::printf("%s %s message%s of %s", deleted ? "Deleted" : "Recovered",
+                FormatCount(res->changed).c_str(), res->changed == 1 ? "" : "s",
+                sel.custodian.c_str());
     if (res->matched > res->changed)
-      std::printf(" (%s more matched and already were)", FormatCount(res->matched - res->changed).c_str());
+      std::printf(" (%s more matched and already were)",
+                  FormatCount(res->matched - res->changed).c_str());
     std::printf("\n");
   }
   return kExitOk;
@@ -78,7 +89,10 @@ int CmdRetention(const Context& ctx) {
   auto args = Args::Parse(ctx.argv, {"--query", "--keep", "--actor", "--reason"}, {});
   if (!args.ok()) return Usage(args.status().message());
   const auto& pos = args->positional();
-  if (pos.empty()) return Usage("retention set NAME --query Q --keep 7y|90d|0d|permanent, retention list, retention remove NAME");
+  if (pos.empty())
+    return Usage(
+        "retention set NAME --query Q --keep 7y|90d|0d|permanent, retention list, retention remove "
+        "NAME");
   const std::string& verb = pos[0];
   if (verb == "list") {
     if (pos.size() != 1) return Usage("retention list takes no arguments");
@@ -90,19 +104,28 @@ int CmdRetention(const Context& ctx) {
       if (ctx.json) {
         JsonWriter w;
         w.BeginObject().Field("name", p.name).Field("query", p.query).Key("keep_days");
-        if (p.keep_days) w.Int(*p.keep_days); else w.Null();
-        w.Field("keep", FormatKeep(p.keep_days)).Field("created", FormatDateIso(p.created)).Field("actor", p.actor)
-            .Field("reason", p.reason).EndObject();
+        if (p.keep_days)
+          w.Int(*p.keep_days);
+        else
+          w.Null();
+        w.Field("keep", FormatKeep(p.keep_days))
+            .Field("created", FormatDateIso(p.created))
+            .Field("actor", p.actor)
+            .Field("reason", p.reason)
+            .EndObject();
         std::puts(w.str().c_str());
       } else {
-        std::printf("%-20s keep %-10s %s   (set %s by %s)\n", p.name.c_str(), FormatKeep(p.keep_days).c_str(),
-                    p.query.c_str(), FormatDateShort(p.created).c_str(), p.actor.c_str());
+        std::printf("%-20s keep %-10s %s   (set %s by %s)\n", p.name.c_str(),
+                    FormatKeep(p.keep_days).c_str(), p.query.c_str(),
+                    FormatDateShort(p.created).c_str(), p.actor.c_str());
       }
     }
-    if (!ctx.json && list->empty()) std::puts("No retention policies: nothing is ever disposed of.");
+    if (!ctx.json && list->empty())
+      std::puts("No retention policies: nothing is ever disposed of.");
     return kExitOk;
   }
-  if (verb != "set" && verb != "remove") return Usage("unknown retention command '" + verb + "' (set, list, remove)");
+  if (verb != "set" && verb != "remove")
+    return Usage("unknown retention command '" + verb + "' (set, list, remove)");
   if (pos.size() != 2) return Usage("retention " + verb + " takes one policy NAME");
   Status st;
   auto archive = OpenArchive(ctx, Archive::Mode::kWrite);
@@ -110,7 +133,8 @@ int CmdRetention(const Context& ctx) {
   if (verb == "set") {
     auto q = args->Get("--query");
     auto keep = args->Get("--keep");
-    if (!q || !keep) return Usage("retention set NAME needs --query Q and --keep 7y|90d|0d|permanent");
+    if (!q || !keep)
+      return Usage("retention set NAME needs --query Q and --keep 7y|90d|0d|permanent");
     auto days = ParseKeep(*keep);
     if (!days.ok()) return Usage(days.status().message());
     RetentionPolicy p;
@@ -124,7 +148,10 @@ int CmdRetention(const Context& ctx) {
   if (!st.ok()) return Fail(st);
   if (ctx.json) {
     JsonWriter w;
-    w.BeginObject().Field("policy", pos[1]).Field(verb == "set" ? "set" : "removed", true).EndObject();
+    w.BeginObject()
+        .Field("policy", pos[1])
+        .Field(verb == "set" ? "set" : "removed", true)
+        .EndObject();
     std::puts(w.str().c_str());
   } else {
     std::printf("Retention policy '%s' %s\n", pos[1].c_str(), verb == "set" ? "set" : "removed");
@@ -133,10 +160,14 @@ int CmdRetention(const Context& ctx) {
 }
 
 int CmdHold(const Context& ctx) {
-  auto args = Args::Parse(ctx.argv, {"--query", "--custodian", "--from", "--to", "--actor", "--reason"}, {});
+  auto args = Args::Parse(ctx.argv,
+                          {"--query", "--custodian", "--from", "--to", "--actor", "--reason"}, {});
   if (!args.ok()) return Usage(args.status().message());
   const auto& pos = args->positional();
-  if (pos.empty()) return Usage("hold create MATTER --query Q [--custodian C] [--from DATE --to DATE] [--reason R], hold list, hold release MATTER --reason R");
+  if (pos.empty())
+    return Usage(
+        "hold create MATTER --query Q [--custodian C] [--from DATE --to DATE] [--reason R], hold "
+        "list, hold release MATTER --reason R");
   const std::string& verb = pos[0];
   if (verb == "list") {
     if (pos.size() != 1) return Usage("hold list takes no arguments");
@@ -147,35 +178,52 @@ int CmdHold(const Context& ctx) {
     for (const auto& h : *list) {
       if (ctx.json) {
         JsonWriter w;
-        w.BeginObject().Field("matter", h.matter).Field("active", !h.released).Field("query", h.query)
+        w.BeginObject()
+            .Field("matter", h.matter)
+            .Field("active", !h.released)
+            .Field("query", h.query)
             .Field("custodian", h.custodian);
         w.Key("from");
-        if (h.from) w.String(FormatDateIso(*h.from)); else w.Null();
+        if (h.from)
+          w.String(FormatDateIso(*h.from));
+        else
+          w.Null();
         w.Key("to");
-        if (h.to) w.String(FormatDateIso(*h.to)); else w.Null();
-        w.Field("reason", h.reason).Field("created", FormatDateIso(h.created)).Field("actor", h.actor);
+        if (h.to)
+          w.String(FormatDateIso(*h.to));
+        else
+          w.Null();
+        w.Field("reason", h.reason)
+            .Field("created", FormatDateIso(h.created))
+            .Field("actor", h.actor);
         if (h.released)
-          w.Field("released", FormatDateIso(*h.released)).Field("released_by", h.released_by)
+          w.Field("released", FormatDateIso(*h.released))
+              .Field("released_by", h.released_by)
               .Field("release_reason", h.release_reason);
         w.EndObject();
         std::puts(w.str().c_str());
       } else {
-        std::printf("%-24s %-8s %s%s%s  (placed %s by %s%s)\n", h.matter.c_str(), h.released ? "released" : "ACTIVE",
-                    h.query.c_str(), h.custodian.empty() ? "" : (" custodian " + h.custodian).c_str(),
-                    h.from || h.to ? (" dates " + (h.from ? FormatDateShort(*h.from).substr(0, 10) : std::string("..")) +
-                                      ".." + (h.to ? FormatDateShort(*h.to).substr(0, 10) : std::string("")))
-                                         .c_str()
-                                   : "",
+        std::printf("%-24s %-8s %s%s%s  (placed %s by %s%s)\n", h.matter.c_str(),
+                    h.released ? "released" : "ACTIVE", h.query.c_str(),
+                    h.custodian.empty() ? "" : (" custodian " + h.custodian).c_str(),
+                    h.from || h.to
+                        ? (" dates " +
+                           (h.from ? FormatDateShort(*h.from).substr(0, 10) : std::string("..")) +
+                           ".." + (h.to ? FormatDateShort(*h.to).substr(0, 10) : std::string("")))
+                              .c_str()
+                        : "",
                     FormatDateShort(h.created).c_str(), h.actor.c_str(),
-                    h.released ? ("; released " + FormatDateShort(*h.released) + " by " + h.released_by + ": " +
-                                  h.release_reason).c_str()
+                    h.released ? ("; released " + FormatDateShort(*h.released) + " by " +
+                                  h.released_by + ": " + h.release_reason)
+                                     .c_str()
                                : "");
       }
     }
     if (!ctx.json && list->empty()) std::puts("No legal holds.");
     return kExitOk;
   }
-  if (verb != "create" && verb != "release") return Usage("unknown hold command '" + verb + "' (create, list, release)");
+  if (verb != "create" && verb != "release")
+    return Usage("unknown hold command '" + verb + "' (create, list, release)");
   if (pos.size() != 2) return Usage("hold " + verb + " takes one MATTER name");
   auto archive = OpenArchive(ctx, Archive::Mode::kWrite);
   if (!archive.ok()) return Fail(archive.status());
@@ -204,7 +252,10 @@ int CmdHold(const Context& ctx) {
   if (!st.ok()) return Fail(st);
   if (ctx.json) {
     JsonWriter w;
-    w.BeginObject().Field("matter", pos[1]).Field(verb == "create" ? "created" : "released", true).EndObject();
+    w.BeginObject()
+        .Field("matter", pos[1])
+        .Field(verb == "create" ? "created" : "released", true)
+        .EndObject();
     std::puts(w.str().c_str());
   } else {
     std::printf("Hold '%s' %s\n", pos[1].c_str(), verb == "create" ? "placed" : "released");
@@ -226,9 +277,14 @@ int CmdPurge(const Context& ctx) {
   if (!res.ok()) return Fail(res.status());
   if (ctx.json) {
     JsonWriter w;
-    w.BeginObject().Field("dry_run", dry).Field("disposed", uint64_t(res->disposed.size())).Field("held", res->held)
-        .Field("retained", res->retained).Field("unmanaged", res->unmanaged)
-        .Field("blocks_rewritten", res->blocks_rewritten).Field("texts_disposed", res->texts_disposed)
+    w.BeginObject()
+        .Field("dry_run", dry)
+        .Field("disposed", uint64_t(res->disposed.size()))
+        .Field("held", res->held)
+        .Field("retained", res->retained)
+        .Field("unmanaged", res->unmanaged)
+        .Field("blocks_rewritten", res->blocks_rewritten)
+        .Field("texts_disposed", res->texts_disposed)
         .Field("bytes_reclaimed", res->bytes_reclaimed);
     if (!res->warning.empty()) w.Field("warning", res->warning);
     w.Key("messages").BeginArray();
@@ -238,14 +294,16 @@ int CmdPurge(const Context& ctx) {
     std::puts(w.str().c_str());
   } else {
     for (const auto& d : res->disposed)
-      std::printf("%s %s  %s bytes  policy %s\n", dry ? "would dispose of" : "disposed of", d.id.c_str(),
-                  FormatCount(d.size).c_str(), d.policy.c_str());
-    std::printf("%s %s message%s; kept: %s under a legal hold, %s within retention, %s under no policy\n",
-                dry ? "Would dispose of" : "Disposed of", FormatCount(res->disposed.size()).c_str(),
-                res->disposed.size() == 1 ? "" : "s", FormatCount(res->held).c_str(),
-                FormatCount(res->retained).c_str(), FormatCount(res->unmanaged).c_str());
+      std::printf("%s %s  %s bytes  policy %s\n", dry ? "would dispose of" : "disposed of",
+                  d.id.c_str(), FormatCount(d.size).c_str(), d.policy.c_str());
+    std::printf(
+        "%s %s message%s; kept: %s under a legal hold, %s within retention, %s under no policy\n",
+        dry ? "Would dispose of" : "Disposed of", FormatCount(res->disposed.size()).c_str(),
+        res->disposed.size() == 1 ? "" : "s", FormatCount(res->held).c_str(),
+        FormatCount(res->retained).c_str(), FormatCount(res->unmanaged).c_str());
     if (res->bytes_reclaimed)
-      std::printf("Compaction reclaimed %s of dead ciphertext\n", HumanBytes(double(res->bytes_reclaimed)).c_str());
+      std::printf("Compaction reclaimed %s of dead ciphertext\n",
+                  HumanBytes(double(res->bytes_reclaimed)).c_str());
     if (!res->warning.empty()) std::printf("Note: %s\n", res->warning.c_str());
   }
   return kExitOk;

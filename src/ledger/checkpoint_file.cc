@@ -35,7 +35,10 @@ Result<uint32_t> Hex4(std::string_view s, size_t at) {
   uint32_t v = 0;
   for (size_t k = at; k < at + 4; k++) {
     char c = s[k];
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
     if (d < 0) return Status::InvalidArgument("bad \\u escape");
     v = v << 4 | uint32_t(d);
   }
@@ -59,14 +62,30 @@ Result<std::string> ParseString(std::string_view s, size_t* i) {
     }
     if (++k >= s.size()) break;
     switch (s[k]) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         CUSTODIAN_ASSIGN_OR_RETURN(uint32_t cp, Hex4(s, k + 1));
         k += 4;
@@ -74,7 +93,8 @@ Result<std::string> ParseString(std::string_view s, size_t* i) {
           if (k + 2 >= s.size() || s[k + 1] != '\\' || s[k + 2] != 'u')
             return Status::InvalidArgument("unpaired surrogate in a JSON string");
           CUSTODIAN_ASSIGN_OR_RETURN(uint32_t lo, Hex4(s, k + 3));
-          if (lo < 0xDC00 || lo >= 0xE000) return Status::InvalidArgument("unpaired surrogate in a JSON string");
+          if (lo < 0xDC00 || lo >= 0xE000)
+            return Status::InvalidArgument("unpaired surrogate in a JSON string");
           cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           k += 6;
         } else if (cp >= 0xDC00 && cp < 0xE000) {
@@ -95,14 +115,18 @@ Result<std::string> ParseString(std::string_view s, size_t* i) {
 Status SkipValue(std::string_view s, size_t* i) {
   if (*i < s.size() && s[*i] == '"') return ParseString(s, i).status();
   size_t start = *i;
-  while (*i < s.size() && s[*i] != ',' && s[*i] != '}' && s[*i] != ' ' && s[*i] != '\n' && s[*i] != '\t' &&
-         s[*i] != '\r') {
+  while (*i < s.size() && s[*i] != ',' && s[*i] != '}' && s[*i] != ' ' && s[*i] != '\n' &&
+         s[*i] != '\t' && s[*i] != '\r') {
     char c = s[*i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' || c == '.' || c == 'E'))
-      return Status::InvalidArgument("unexpected character in the checkpoint JSON at byte " + std::to_string(*i));
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' || c == '.' ||
+          c == 'E'))
+      return Status::InvalidArgument("unexpected character in the checkpoint JSON at byte " +
+                                     std::to_string(*i));
     ++*i;
   }
-  if (*i == start) return Status::InvalidArgument("missing value in the checkpoint JSON at byte " + std::to_string(*i));
+  if (*i == start)
+    return Status::InvalidArgument("missing value in the checkpoint JSON at byte " +
+                                   std::to_string(*i));
   return Status::Ok();
 }
 
@@ -110,25 +134,29 @@ Status SkipValue(std::string_view s, size_t* i) {
 
 Result<std::string> ReadCheckpointFile(std::string_view s) {
   if (s.size() > kMaxCheckpointFileBytes)
-    return Status::LimitExceeded("checkpoint file of " + std::to_string(s.size()) + " bytes, over the limit of " +
+    return Status::LimitExceeded("checkpoint file of " + std::to_string(s.size()) +
+                                 " bytes, over the limit of " +
                                  std::to_string(kMaxCheckpointFileBytes));
   size_t i = 0;
   SkipSpace(s, &i);
   if (i >= s.size()) return Status::InvalidArgument("the checkpoint file is empty");
   if (s[i] != '{') {
-    if (s.size() > kMaxNoteBytes) return Status::LimitExceeded("the checkpoint note is over 128 KiB");
+    if (s.size() > kMaxNoteBytes)
+      return Status::LimitExceeded("the checkpoint note is over 128 KiB");
     return std::string(s);  // the note itself
   }
   std::optional<std::string> note;
   ++i;
   SkipSpace(s, &i);
-  if (i < s.size() && s[i] == '}') return Status::InvalidArgument("the checkpoint JSON has no \"note\"");
+  if (i < s.size() && s[i] == '}')
+    return Status::InvalidArgument("the checkpoint JSON has no \"note\"");
   for (int members = 0;; members++) {
     if (members > 64) return Status::LimitExceeded("the checkpoint JSON has over 64 members");
     SkipSpace(s, &i);
     CUSTODIAN_ASSIGN_OR_RETURN(std::string key, ParseString(s, &i));
     SkipSpace(s, &i);
-    if (i >= s.size() || s[i] != ':') return Status::InvalidArgument("expected ':' in the checkpoint JSON");
+    if (i >= s.size() || s[i] != ':')
+      return Status::InvalidArgument("expected ':' in the checkpoint JSON");
     ++i;
     SkipSpace(s, &i);
     if (key == "note") {
@@ -146,12 +174,14 @@ Result<std::string> ReadCheckpointFile(std::string_view s) {
       ++i;
       break;
     }
-    return Status::InvalidArgument("expected ',' or '}' in the checkpoint JSON at byte " + std::to_string(i));
+    return Status::InvalidArgument("expected ',' or '}' in the checkpoint JSON at byte " +
+                                   std::to_string(i));
   }
   SkipSpace(s, &i);
   if (i != s.size()) return Status::InvalidArgument("bytes follow the checkpoint JSON object");
   if (!note) return Status::InvalidArgument("the checkpoint JSON has no \"note\"");
-  if (note->size() > kMaxNoteBytes) return Status::LimitExceeded("the checkpoint note is over 128 KiB");
+  if (note->size() > kMaxNoteBytes)
+    return Status::LimitExceeded("the checkpoint note is over 128 KiB");
   return *note;
 }
 

@@ -1,6 +1,7 @@
 // A checkpoint kept by a user (a file given to `custodian verify --checkpoint`): either the signed
-// note itself, as `custodian checkpoint` prints it, or the JSON object `custodian checkpoint --json`
-// prints, whose "note" member holds the note. Untrusted input: limits, and a reason when refused.
+// note itself, as `custodian checkpoint` prints it, or the JSON object `custodian checkpoint
+// --json` prints, whose "note" member holds the note. Untrusted input: limits, and a reason when
+// refused.
 #pragma once
 
 #include <string>

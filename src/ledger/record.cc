@@ -23,17 +23,27 @@ enum Field : uint16_t {
 
 std::optional<uint16_t> FieldsOf(RecordType t) {
   switch (t) {
-    case RecordType::kMessageStored: return kMessage | kSize | kCustodian | kFolder | kDeletedFlag;
-    case RecordType::kCopyAdded: return kMessage | kCustodian | kFolder | kDeletedFlag;
+    case RecordType::kMessageStored:
+      return kMessage | kSize | kCustodian | kFolder | kDeletedFlag;
+    case RecordType::kCopyAdded:
+      return kMessage | kCustodian | kFolder | kDeletedFlag;
     case RecordType::kDeleted:
-    case RecordType::kRecovered: return kMessage | kCustodian | kReason;
-    case RecordType::kHoldPlaced: return kName | kQuery | kCustodian | kFrom | kTo | kReason;
-    case RecordType::kHoldReleased: return kName | kReason;
-    case RecordType::kRetentionSet: return kName | kQuery | kKeepDays | kReason;
-    case RecordType::kRetentionRemoved: return kName | kReason;
-    case RecordType::kDisposed: return kMessage | kSize | kName | kReason;
-    case RecordType::kAudit: return kName | kDetail;
-    case RecordType::kDkimResult: return std::nullopt;  // reserved: issue 5 defines it
+    case RecordType::kRecovered:
+      return kMessage | kCustodian | kReason;
+    case RecordType::kHoldPlaced:
+      return kName | kQuery | kCustodian | kFrom | kTo | kReason;
+    case RecordType::kHoldReleased:
+      return kName | kReason;
+    case RecordType::kRetentionSet:
+      return kName | kQuery | kKeepDays | kReason;
+    case RecordType::kRetentionRemoved:
+      return kName | kReason;
+    case RecordType::kDisposed:
+      return kMessage | kSize | kName | kReason;
+    case RecordType::kAudit:
+      return kName | kDetail;
+    case RecordType::kDkimResult:
+      return std::nullopt;  // reserved: issue 5 defines it
   }
   return std::nullopt;
 }
@@ -65,10 +75,12 @@ class Reader {
     for (int shift = 0; shift < 70; shift += 7) {
       if (pos_ >= in_.size()) return Truncated(what);
       auto b = uint8_t(in_[pos_++]);
-      if (shift == 63 && b > 1) return Status::InvalidArgument(std::string(what) + ": number over 64 bits");
+      if (shift == 63 && b > 1)
+        return Status::InvalidArgument(std::string(what) + ": number over 64 bits");
       v |= uint64_t(b & 0x7F) << shift;
       if (!(b & 0x80)) {
-        if (b == 0 && shift > 0) return Status::InvalidArgument(std::string(what) + ": number not in its shortest form");
+        if (b == 0 && shift > 0)
+          return Status::InvalidArgument(std::string(what) + ": number not in its shortest form");
         return v;
       }
     }
@@ -77,8 +89,8 @@ class Reader {
   Result<std::string> String(const char* what) {
     CUSTODIAN_ASSIGN_OR_RETURN(uint64_t n, Varint(what));
     if (n > kMaxRecordString)
-      return Status::LimitExceeded(std::string(what) + ": " + std::to_string(n) + " bytes, over the limit of " +
-                                   std::to_string(kMaxRecordString));
+      return Status::LimitExceeded(std::string(what) + ": " + std::to_string(n) +
+                                   " bytes, over the limit of " + std::to_string(kMaxRecordString));
     if (n > in_.size() - pos_) return Truncated(what);
     std::string s(in_.substr(pos_, size_t(n)));
     pos_ += size_t(n);
@@ -92,14 +104,17 @@ class Reader {
   }
   Result<std::optional<int64_t>> OptionalInt(const char* what) {
     CUSTODIAN_ASSIGN_OR_RETURN(uint8_t present, Byte(what));
-    if (present > 1) return Status::InvalidArgument(std::string(what) + ": presence flag is not 0 or 1");
+    if (present > 1)
+      return Status::InvalidArgument(std::string(what) + ": presence flag is not 0 or 1");
     if (!present) return std::optional<int64_t>();
     CUSTODIAN_ASSIGN_OR_RETURN(uint64_t v, Varint(what));
     return std::optional<int64_t>(UnZigZag(v));
   }
 
  private:
-  Status Truncated(const char* what) { return Status::InvalidArgument(std::string("record ends inside ") + what); }
+  Status Truncated(const char* what) {
+    return Status::InvalidArgument(std::string("record ends inside ") + what);
+  }
   std::string_view in_;
   size_t pos_ = 0;
 };
@@ -108,10 +123,13 @@ class Reader {
 
 Result<std::string> EncodeRecord(const Record& r) {
   auto fields = FieldsOf(r.type);
-  if (!fields) return Status::InvalidArgument("cannot encode a record of type " + std::to_string(int(r.type)));
+  if (!fields)
+    return Status::InvalidArgument("cannot encode a record of type " + std::to_string(int(r.type)));
   uint16_t f = *fields;
-  for (const std::string* s : {&r.actor, &r.custodian, &r.folder, &r.name, &r.query, &r.reason, &r.detail})
-    if (s->size() > kMaxRecordString) return Status::InvalidArgument("a record field is over 64 KiB");
+  for (const std::string* s :
+       {&r.actor, &r.custodian, &r.folder, &r.name, &r.query, &r.reason, &r.detail})
+    if (s->size() > kMaxRecordString)
+      return Status::InvalidArgument("a record field is over 64 KiB");
   std::string out;
   out.push_back(char(kRecordVersion));
   out.push_back(char(r.type));
@@ -143,8 +161,8 @@ Result<std::string> EncodeRecord(const Record& r) {
 
 Result<Record> DecodeRecord(std::string_view bytes) {
   if (bytes.size() > kMaxRecordBytes)
-    return Status::LimitExceeded("record of " + std::to_string(bytes.size()) + " bytes, over the limit of " +
-                                 std::to_string(kMaxRecordBytes));
+    return Status::LimitExceeded("record of " + std::to_string(bytes.size()) +
+                                 " bytes, over the limit of " + std::to_string(kMaxRecordBytes));
   Reader in(bytes);
   CUSTODIAN_ASSIGN_OR_RETURN(uint8_t version, in.Byte("version"));
   if (version != kRecordVersion)
@@ -155,7 +173,8 @@ Result<Record> DecodeRecord(std::string_view bytes) {
   r.type = RecordType(type);
   auto fields = FieldsOf(r.type);
   if (!fields) {
-    if (r.type == RecordType::kDkimResult) return Status::Unsupported("record type 11 (DKIM result) is reserved");
+    if (r.type == RecordType::kDkimResult)
+      return Status::Unsupported("record type 11 (DKIM result) is reserved");
     return Status::Unsupported("unknown record type " + std::to_string(type));
   }
   uint16_t f = *fields;
@@ -200,23 +219,35 @@ Result<Record> DecodeRecord(std::string_view bytes) {
     CUSTODIAN_ASSIGN_OR_RETURN(r.detail, in.String("detail"));
   }
   if (!in.done())
-    return Status::InvalidArgument(std::to_string(bytes.size() - in.pos()) + " bytes follow the end of the record");
+    return Status::InvalidArgument(std::to_string(bytes.size() - in.pos()) +
+                                   " bytes follow the end of the record");
   return r;
 }
 
 std::string RecordTypeName(RecordType t) {
   switch (t) {
-    case RecordType::kMessageStored: return "message stored";
-    case RecordType::kCopyAdded: return "copy added";
-    case RecordType::kDeleted: return "deleted";
-    case RecordType::kRecovered: return "recovered";
-    case RecordType::kHoldPlaced: return "hold placed";
-    case RecordType::kHoldReleased: return "hold released";
-    case RecordType::kRetentionSet: return "retention set";
-    case RecordType::kRetentionRemoved: return "retention removed";
-    case RecordType::kDisposed: return "disposed";
-    case RecordType::kAudit: return "audit";
-    case RecordType::kDkimResult: return "dkim result";
+    case RecordType::kMessageStored:
+      return "message stored";
+    case RecordType::kCopyAdded:
+      return "copy added";
+    case RecordType::kDeleted:
+      return "deleted";
+    case RecordType::kRecovered:
+      return "recovered";
+    case RecordType::kHoldPlaced:
+      return "hold placed";
+    case RecordType::kHoldReleased:
+      return "hold released";
+    case RecordType::kRetentionSet:
+      return "retention set";
+    case RecordType::kRetentionRemoved:
+      return "retention removed";
+    case RecordType::kDisposed:
+      return "disposed";
+    case RecordType::kAudit:
+      return "audit";
+    case RecordType::kDkimResult:
+      return "dkim result";
   }
   return "type " + std::to_string(int(t));
 }
@@ -227,14 +258,16 @@ std::string DescribeRecord(const Record& r) {
   gmtime_r(&t, &tm);
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::string s = std::string(when) + " " + (r.actor.empty() ? "-" : r.actor) + " " + RecordTypeName(r.type);
+  std::string s =
+      std::string(when) + " " + (r.actor.empty() ? "-" : r.actor) + " " + RecordTypeName(r.type);
   auto fields = FieldsOf(r.type).value_or(0);
   if (fields & kName) s += " '" + r.name + "'";
   if (fields & kMessage) s += " " + ToHex(r.message);
   if ((fields & kCustodian) && !r.custodian.empty()) s += " custodian " + r.custodian;
   if (fields & kFolder) s += " folder " + r.folder;
   if (fields & kQuery) s += " query " + r.query;
-  if (fields & kKeepDays) s += r.keep_days ? " keep " + std::to_string(*r.keep_days) + "d" : " keep permanent";
+  if (fields & kKeepDays)
+    s += r.keep_days ? " keep " + std::to_string(*r.keep_days) + "d" : " keep permanent";
   if (!r.reason.empty()) s += ": " + r.reason;
   if (!r.detail.empty()) s += ": " + r.detail;
   return s;

@@ -18,13 +18,14 @@ inline constexpr size_t kMaxRecordBytes = 256 * 1024;
 inline constexpr size_t kMaxRecordString = 64 * 1024;  // any one string field
 
 enum class RecordType : uint8_t {
-  kMessageStored = 1,     // message, size, custodian, folder, deleted: a new message and its first copy
-  kCopyAdded = 2,         // message, custodian, folder, deleted: another copy of a stored message
-  kDeleted = 3,           // message, custodian, reason: the custodian's copies hidden
-  kRecovered = 4,         // message, custodian, reason: the custodian's copies shown again
-  kHoldPlaced = 5,        // name (matter), query, custodian, from, to, reason
-  kHoldReleased = 6,      // name (matter), reason
-  kRetentionSet = 7,      // name, query, keep_days (absent: permanent), reason
+  kMessageStored =
+      1,              // message, size, custodian, folder, deleted: a new message and its first copy
+  kCopyAdded = 2,     // message, custodian, folder, deleted: another copy of a stored message
+  kDeleted = 3,       // message, custodian, reason: the custodian's copies hidden
+  kRecovered = 4,     // message, custodian, reason: the custodian's copies shown again
+  kHoldPlaced = 5,    // name (matter), query, custodian, from, to, reason
+  kHoldReleased = 6,  // name (matter), reason
+  kRetentionSet = 7,  // name, query, keep_days (absent: permanent), reason
   kRetentionRemoved = 8,  // name, reason
   kDisposed = 9,          // message, size, name (policy), reason: content destroyed for good
   kAudit = 10,            // name (action), detail: events of the server (logins, reads, exports)
@@ -42,8 +43,8 @@ struct Record {
   bool deleted = false;
   std::string name;
   std::string query;
-  std::optional<int64_t> keep_days;       // retention: none = permanent
-  std::optional<int64_t> from, to;        // hold: message dates, seconds since the epoch
+  std::optional<int64_t> keep_days;  // retention: none = permanent
+  std::optional<int64_t> from, to;   // hold: message dates, seconds since the epoch
   std::string reason;
   std::string detail;
 

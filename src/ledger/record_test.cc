@@ -91,7 +91,12 @@ TEST(Record, KnownBytes) {
   r.actor = "a";
   r.name = "m";
   r.reason = "";
-  EXPECT_EQ(*EncodeRecord(r), std::string("\x01\x06\xac\x02\x01" "a" "\x01" "m" "\x00", 9));
+  EXPECT_EQ(*EncodeRecord(r), std::string("\x01\x06\xac\x02\x01"
+                                          "a"
+                                          "\x01"
+                                          "m"
+                                          "\x00",
+                                          9));
 }
 
 TEST(Record, RefusesMalformedBytes) {
@@ -104,7 +109,8 @@ TEST(Record, RefusesMalformedBytes) {
     EXPECT_FALSE(DecodeRecord(good.substr(0, n)).ok()) << "truncated at " << n;
   EXPECT_EQ(DecodeRecord(good + "x").status().code(), Code::kInvalidArgument);
   // Not in shortest form: time 0 written as two bytes.
-  EXPECT_EQ(DecodeRecord(std::string("\x01\x06\x80\x00\x00\x00\x00", 7)).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(DecodeRecord(std::string("\x01\x06\x80\x00\x00\x00\x00", 7)).status().code(),
+            Code::kInvalidArgument);
   // A deleted flag of 2.
   std::string bad = good;
   bad.back() = 2;
@@ -112,7 +118,8 @@ TEST(Record, RefusesMalformedBytes) {
   // A string longer than the limit.
   std::string huge("\x01\x0a\x00\xff\xff\x7f", 6);
   EXPECT_EQ(DecodeRecord(huge).status().code(), Code::kLimitExceeded);
-  EXPECT_EQ(DecodeRecord(std::string(kMaxRecordBytes + 1, '\x01')).status().code(), Code::kLimitExceeded);
+  EXPECT_EQ(DecodeRecord(std::string(kMaxRecordBytes + 1, '\x01')).status().code(),
+            Code::kLimitExceeded);
   Record dkim;
   dkim.type = RecordType::kDkimResult;
   EXPECT_FALSE(EncodeRecord(dkim).ok());

@@ -30,7 +30,8 @@ class Ledger::Source : public ledger::HashSource {
   }
   Result<ledger::Hash> NodeHash(unsigned level, uint64_t index) override {
     if (level >= kStoredNodeLevel && level < 64) {
-      CUSTODIAN_ASSIGN_OR_RETURN(auto s, l_->db_->Prepare("SELECT hash FROM ledger_nodes WHERE key = ?"));
+      CUSTODIAN_ASSIGN_OR_RETURN(auto s,
+                                 l_->db_->Prepare("SELECT hash FROM ledger_nodes WHERE key = ?"));
       s.Bind(1, NodeKey(level, index));
       CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
       if (row) return ToHash(s.Blob(0));
@@ -46,9 +47,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(catalog::Database* db, bool read_on
   std::unique_ptr<Ledger> l(new Ledger(db));
   if (!read_only) {
     CUSTODIAN_RETURN_IF_ERROR(db->Exec(kSchema));
-    CUSTODIAN_ASSIGN_OR_RETURN(l->add_leaf_, db->Prepare("INSERT INTO ledger_leaves(leaf, record) VALUES(?, ?)"));
-    CUSTODIAN_ASSIGN_OR_RETURN(l->add_node_,
-                               db->Prepare("INSERT OR REPLACE INTO ledger_nodes(key, hash) VALUES(?, ?)"));
+    CUSTODIAN_ASSIGN_OR_RETURN(l->add_leaf_,
+                               db->Prepare("INSERT INTO ledger_leaves(leaf, record) VALUES(?, ?)"));
+    CUSTODIAN_ASSIGN_OR_RETURN(
+        l->add_node_, db->Prepare("INSERT OR REPLACE INTO ledger_nodes(key, hash) VALUES(?, ?)"));
   }
   CUSTODIAN_RETURN_IF_ERROR(l->Load());
   return l;
@@ -68,7 +70,8 @@ Result<std::optional<std::string>> Ledger::GetState(const std::string& key) {
   auto s = db_->Prepare("SELECT value FROM ledger_state WHERE key = ?");
   if (!s.ok()) {
     // A catalog from before schema 4 opened read-only has no ledger tables.
-    if (s.status().message().find("no such table") != std::string::npos) return std::optional<std::string>();
+    if (s.status().message().find("no such table") != std::string::npos)
+      return std::optional<std::string>();
     return s.status();
   }
   s->Bind(1, key);
@@ -78,7 +81,8 @@ Result<std::optional<std::string>> Ledger::GetState(const std::string& key) {
 }
 
 Status Ledger::SetState(const std::string& key, std::string_view value) {
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT OR REPLACE INTO ledger_state(key, value) VALUES(?, ?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("INSERT OR REPLACE INTO ledger_state(key, value) VALUES(?, ?)"));
   s.Bind(1, key).BindBlob(2, value.data(), value.size());
   return s.Exec();
 }
@@ -100,12 +104,12 @@ Result<uint64_t> Ledger::Append(const ledger::Record& record) {
   add_leaf_.Bind(1, int64_t(leaf)).BindBlob(2, bytes.data(), bytes.size());
   CUSTODIAN_RETURN_IF_ERROR(add_leaf_.Exec());
   Status node_status;
-  CUSTODIAN_RETURN_IF_ERROR(frontier_.Append(ledger::HashLeaf(bytes), [&](unsigned level, uint64_t index,
-                                                                          const ledger::Hash& h) {
-    if (level < kStoredNodeLevel || !node_status.ok()) return;
-    add_node_.Bind(1, NodeKey(level, index)).BindBlob(2, h.data(), h.size());
-    node_status = add_node_.Exec();
-  }));
+  CUSTODIAN_RETURN_IF_ERROR(frontier_.Append(
+      ledger::HashLeaf(bytes), [&](unsigned level, uint64_t index, const ledger::Hash& h) {
+        if (level < kStoredNodeLevel || !node_status.ok()) return;
+        add_node_.Bind(1, NodeKey(level, index)).BindBlob(2, h.data(), h.size());
+        node_status = add_node_.Exec();
+      }));
   CUSTODIAN_RETURN_IF_ERROR(node_status);
   return leaf;
 }
@@ -113,7 +117,8 @@ Result<uint64_t> Ledger::Append(const ledger::Record& record) {
 Status Ledger::Seal(const ledger::SignerKey& key, uint64_t time_ms) {
   if (!started_) return Status::Ok();
   {
-    CUSTODIAN_ASSIGN_OR_RETURN(auto have, db_->Prepare("SELECT 1 FROM ledger_checkpoints WHERE tree_size = ?"));
+    CUSTODIAN_ASSIGN_OR_RETURN(
+        auto have, db_->Prepare("SELECT 1 FROM ledger_checkpoints WHERE tree_size = ?"));
     have.Bind(1, int64_t(frontier_.size()));
     CUSTODIAN_ASSIGN_OR_RETURN(bool exists, have.Step());
     if (exists) return Status::Ok();  // nothing appended since the last checkpoint
@@ -125,13 +130,16 @@ Status Ledger::Seal(const ledger::SignerKey& key, uint64_t time_ms) {
   cp.root_hash = frontier_.Root();
   cp.timestamp_ms = time_ms;
   CUSTODIAN_ASSIGN_OR_RETURN(std::string note, ledger::SignCheckpoint(cp, key));
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT OR REPLACE INTO ledger_checkpoints(tree_size, note) VALUES(?, ?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s,
+      db_->Prepare("INSERT OR REPLACE INTO ledger_checkpoints(tree_size, note) VALUES(?, ?)"));
   s.Bind(1, int64_t(cp.tree_size)).Bind(2, note);
   return s.Exec();
 }
 
 Result<std::string> Ledger::Record(uint64_t leaf) {
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT record FROM ledger_leaves WHERE leaf = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s,
+                             db_->Prepare("SELECT record FROM ledger_leaves WHERE leaf = ?"));
   s.Bind(1, int64_t(leaf));
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return Status::NotFound("ledger record " + std::to_string(leaf) + " is missing");
@@ -148,20 +156,24 @@ Status Ledger::ForEachLeaf(const std::function<Status(uint64_t, std::string_view
   }
 }
 
-Status Ledger::ForEachNode(const std::function<Status(unsigned, uint64_t, const ledger::Hash&)>& fn) {
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT key, hash FROM ledger_nodes ORDER BY key"));
+Status Ledger::ForEachNode(
+    const std::function<Status(unsigned, uint64_t, const ledger::Hash&)>& fn) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s,
+                             db_->Prepare("SELECT key, hash FROM ledger_nodes ORDER BY key"));
   while (true) {
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Status::Ok();
     auto key = uint64_t(s.Int(0));
-    CUSTODIAN_RETURN_IF_ERROR(fn(unsigned(key >> 48), key & ((uint64_t(1) << 48) - 1), ToHash(s.Blob(1))));
+    CUSTODIAN_RETURN_IF_ERROR(
+        fn(unsigned(key >> 48), key & ((uint64_t(1) << 48) - 1), ToHash(s.Blob(1))));
   }
 }
 
 Result<std::vector<StoredCheckpoint>> Ledger::Checkpoints() {
   std::vector<StoredCheckpoint> out;
   if (!started_) return out;
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT tree_size, note FROM ledger_checkpoints ORDER BY tree_size"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("SELECT tree_size, note FROM ledger_checkpoints ORDER BY tree_size"));
   while (true) {
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return out;
@@ -172,10 +184,13 @@ Result<std::vector<StoredCheckpoint>> Ledger::Checkpoints() {
 Result<std::optional<StoredCheckpoint>> Ledger::LatestCheckpoint() {
   if (!started_) return std::optional<StoredCheckpoint>();
   CUSTODIAN_ASSIGN_OR_RETURN(
-      auto s, db_->Prepare("SELECT tree_size, note FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1"));
+      auto s,
+      db_->Prepare(
+          "SELECT tree_size, note FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1"));
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<StoredCheckpoint>();
-  return std::optional<StoredCheckpoint>(StoredCheckpoint{uint64_t(s.Int(0)), std::string(s.Text(1))});
+  return std::optional<StoredCheckpoint>(
+      StoredCheckpoint{uint64_t(s.Int(0)), std::string(s.Text(1))});
 }
 
 Result<ledger::Frontier> Ledger::StoredFrontier() {

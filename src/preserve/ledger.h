@@ -1,8 +1,9 @@
 // The archive's ledger, kept in the catalog database (docs/ledger-format.md, "Storage"):
 //   ledger_leaves(leaf, record)           every record, in order (the leaf data)
-//   ledger_nodes(key, hash)               complete subtrees of 2^8 leaves and more, key = level << 48 | index
-//   ledger_checkpoints(tree_size, note)   every signed checkpoint, one per commit that added leaves
-//   ledger_state(key, value)              the frontier (to append in O(log n)) and the verifier key
+//   ledger_nodes(key, hash)               complete subtrees of 2^8 leaves and more, key = level <<
+//   48 | index ledger_checkpoints(tree_size, note)   every signed checkpoint, one per commit that
+//   added leaves ledger_state(key, value)              the frontier (to append in O(log n)) and the
+//   verifier key
 // Leaves are appended in the caller's transaction, so a record commits with the change it records.
 // REQUIRES: one thread at a time; `db` outlives the Ledger.
 #pragma once
@@ -58,7 +59,8 @@ class Ledger {
   // Every leaf in order with its bytes; stops at the first error `fn` returns.
   Status ForEachLeaf(const std::function<Status(uint64_t leaf, std::string_view record)>& fn);
   // The stored interior nodes, for verify: key = level << 48 | index.
-  Status ForEachNode(const std::function<Status(unsigned level, uint64_t index, const ledger::Hash&)>& fn);
+  Status ForEachNode(
+      const std::function<Status(unsigned level, uint64_t index, const ledger::Hash&)>& fn);
   Result<std::vector<StoredCheckpoint>> Checkpoints();
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint();
   // The frontier as stored (not the in-memory one).

@@ -23,12 +23,15 @@ std::optional<int64_t> OptInt(const catalog::Statement& s, int c) {
 }
 
 void BindOpt(catalog::Statement& s, int i, const std::optional<int64_t>& v) {
-  if (v) s.Bind(i, *v);
-  else s.BindNull(i);
+  if (v)
+    s.Bind(i, *v);
+  else
+    s.BindNull(i);
 }
 
 constexpr const char* kHoldCols =
-    "hold_id, matter, query, custodian, date_from, date_to, reason, created, actor, leaf, released, released_by,"
+    "hold_id, matter, query, custodian, date_from, date_to, reason, created, actor, leaf, "
+    "released, released_by,"
     " release_reason, release_leaf";
 
 HoldRow ReadHold(const catalog::Statement& s) {
@@ -76,8 +79,9 @@ Result<std::unique_ptr<Policies>> Policies::Open(catalog::Database* db, bool rea
 }
 
 Status Policies::SetPolicy(const PolicyRow& p) {
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT OR REPLACE INTO retention_policies(name, query, keep_days,"
-                                                  " created, actor, reason, leaf) VALUES(?,?,?,?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("INSERT OR REPLACE INTO retention_policies(name, query, keep_days,"
+                           " created, actor, reason, leaf) VALUES(?,?,?,?,?,?,?)"));
   s.Bind(1, p.name).Bind(2, p.query);
   BindOpt(s, 3, p.keep_days);
   s.Bind(4, p.created).Bind(5, p.actor).Bind(6, p.reason).Bind(7, p.leaf);
@@ -91,8 +95,9 @@ Status Policies::RemovePolicy(const std::string& name) {
 }
 
 Status Policies::AddHold(const HoldRow& h) {
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO holds(matter, query, custodian, date_from, date_to,"
-                                                  " reason, created, actor, leaf) VALUES(?,?,?,?,?,?,?,?,?)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("INSERT INTO holds(matter, query, custodian, date_from, date_to,"
+                           " reason, created, actor, leaf) VALUES(?,?,?,?,?,?,?,?,?)"));
   s.Bind(1, h.matter).Bind(2, h.query).Bind(3, h.custodian);
   BindOpt(s, 4, h.from);
   BindOpt(s, 5, h.to);
@@ -100,26 +105,33 @@ Status Policies::AddHold(const HoldRow& h) {
   return s.Exec();
 }
 
-Status Policies::ReleaseHold(int64_t hold_id, int64_t when, const std::string& by, const std::string& reason,
-                             int64_t leaf) {
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE holds SET released = ?, released_by = ?, release_reason = ?,"
-                                                  " release_leaf = ? WHERE hold_id = ?"));
+Status Policies::ReleaseHold(int64_t hold_id, int64_t when, const std::string& by,
+                             const std::string& reason, int64_t leaf) {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("UPDATE holds SET released = ?, released_by = ?, release_reason = ?,"
+                           " release_leaf = ? WHERE hold_id = ?"));
   s.Bind(1, when).Bind(2, by).Bind(3, reason).Bind(4, leaf).Bind(5, hold_id);
   return s.Exec();
 }
 
 Status Policies::AddDisposal(const DisposalRow& d) {
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT OR REPLACE INTO disposals(sha256, leaf, size, policy, disposed)"
-                                                  " VALUES(?,?,?,?,?)"));
-  s.BindBlob(1, d.id.data(), d.id.size()).Bind(2, d.leaf).Bind(3, int64_t(d.size)).Bind(4, d.policy).Bind(5, d.disposed);
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("INSERT OR REPLACE INTO disposals(sha256, leaf, size, policy, disposed)"
+                           " VALUES(?,?,?,?,?)"));
+  s.BindBlob(1, d.id.data(), d.id.size())
+      .Bind(2, d.leaf)
+      .Bind(3, int64_t(d.size))
+      .Bind(4, d.policy)
+      .Bind(5, d.disposed);
   return s.Exec();
 }
 
 Result<std::vector<PolicyRow>> Policies::ListPolicies() {
   std::vector<PolicyRow> out;
   if (!tables_) return out;
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT name, query, keep_days, created, actor, reason, leaf"
-                                                  " FROM retention_policies ORDER BY name"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("SELECT name, query, keep_days, created, actor, reason, leaf"
+                           " FROM retention_policies ORDER BY name"));
   while (true) {
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return out;
@@ -129,8 +141,9 @@ Result<std::vector<PolicyRow>> Policies::ListPolicies() {
 
 Result<std::optional<PolicyRow>> Policies::GetPolicy(const std::string& name) {
   if (!tables_) return std::optional<PolicyRow>();
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT name, query, keep_days, created, actor, reason, leaf"
-                                                  " FROM retention_policies WHERE name = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("SELECT name, query, keep_days, created, actor, reason, leaf"
+                           " FROM retention_policies WHERE name = ?"));
   s.Bind(1, name);
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<PolicyRow>();
@@ -140,7 +153,8 @@ Result<std::optional<PolicyRow>> Policies::GetPolicy(const std::string& name) {
 Result<std::vector<HoldRow>> Policies::ListHolds() {
   std::vector<HoldRow> out;
   if (!tables_) return out;
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT ") + kHoldCols + " FROM holds ORDER BY hold_id"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare(std::string("SELECT ") + kHoldCols + " FROM holds ORDER BY hold_id"));
   while (true) {
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return out;
@@ -150,8 +164,9 @@ Result<std::vector<HoldRow>> Policies::ListHolds() {
 
 Result<std::optional<HoldRow>> Policies::ActiveHold(const std::string& matter) {
   if (!tables_) return std::optional<HoldRow>();
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT ") + kHoldCols +
-                                                  " FROM holds WHERE matter = ? AND released IS NULL"));
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s,
+                             db_->Prepare(std::string("SELECT ") + kHoldCols +
+                                          " FROM holds WHERE matter = ? AND released IS NULL"));
   s.Bind(1, matter);
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<HoldRow>();
@@ -161,8 +176,9 @@ Result<std::optional<HoldRow>> Policies::ActiveHold(const std::string& matter) {
 Result<std::vector<DisposalRow>> Policies::ListDisposals() {
   std::vector<DisposalRow> out;
   if (!tables_) return out;
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT sha256, leaf, size, policy, disposed FROM disposals"
-                                                  " ORDER BY leaf"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("SELECT sha256, leaf, size, policy, disposed FROM disposals"
+                           " ORDER BY leaf"));
   while (true) {
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return out;
@@ -179,7 +195,8 @@ Result<std::vector<DisposalRow>> Policies::ListDisposals() {
 
 Result<std::optional<DisposalRow>> Policies::FindDisposal(const Sha256& id) {
   if (!tables_) return std::optional<DisposalRow>();
-  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT leaf, size, policy, disposed FROM disposals WHERE sha256 = ?"));
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_->Prepare("SELECT leaf, size, policy, disposed FROM disposals WHERE sha256 = ?"));
   s.BindBlob(1, id.data(), id.size());
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<DisposalRow>();

@@ -57,7 +57,8 @@ class Policies {
   Status SetPolicy(const PolicyRow& p);  // replaces one of the same name
   Status RemovePolicy(const std::string& name);
   Status AddHold(const HoldRow& h);
-  Status ReleaseHold(int64_t hold_id, int64_t when, const std::string& by, const std::string& reason, int64_t leaf);
+  Status ReleaseHold(int64_t hold_id, int64_t when, const std::string& by,
+                     const std::string& reason, int64_t leaf);
   Status AddDisposal(const DisposalRow& d);
 
   Result<std::vector<PolicyRow>> ListPolicies();
