@@ -454,8 +454,11 @@ TEST_F(PreserveTest, VerifyNamesWhatWasTamperedWith) {
                     })
                     .ok());
     ASSERT_FALSE(bytes.empty());
-    auto s = c->db()->Prepare("UPDATE ledger_leaves SET record = ? WHERE leaf = ?");
-    ASSERT_TRUE(s->BindBlob(1, bytes.data(), bytes.size()).Bind(2, int64_t(target)).Exec().ok());
+    {  // the statement must be finalized before its connection closes
+      auto s = c->db()->Prepare("UPDATE ledger_leaves SET record = ? WHERE leaf = ?");
+      ASSERT_TRUE(s->BindBlob(1, bytes.data(), bytes.size()).Bind(2, int64_t(target)).Exec().ok());
+    }
+    l->reset();
     c.reset();
     expect_named(d, "tree size", "do not hash to the root it signed");
     expect_named(d, id_one + " in alice/Sent", "says deleted");
