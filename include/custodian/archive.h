@@ -20,6 +20,7 @@ struct ImportOptions {
   std::string format = "auto";       // see mailbox::ParseFormat
   std::string folder_prefix;         // prepended to every folder ("" = none)
   std::string ack_log;               // if set, append each acknowledged message id (for tests)
+  std::string actor;                 // who imports, for the ledger (the CLI's --actor, else the OS user)
   size_t threads = 2;                // parse threads
   std::string dkim_key_file;         // DKIM key records for offline verification ("" = none)
   bool dns = false;                  // also look DKIM keys up in live DNS (docs/authenticity.md)
@@ -136,6 +137,8 @@ struct VerifyProblem {
 
 struct VerifyReport {
   uint64_t messages_checked = 0, blocks_checked = 0, segments_checked = 0;
+  uint64_t records_checked = 0, checkpoints_checked = 0;  // ledger records and signed checkpoints
+  bool checked_against_given = false;  // a checkpoint kept elsewhere was given and checked
   std::vector<VerifyProblem> problems;
   bool ok() const { return problems.empty(); }
 };
@@ -174,6 +177,79 @@ struct SearchResult {
   std::vector<SearchHit> hits;
 };
 
+// Who makes a change and why: recorded in the ledger with the change.
+struct Attribution {
+  std::string actor;   // an account or OS user name (required)
+  std::string reason;  // free text; may be empty
+};
+
+// Delete and recover act on one custodian's copies of the messages named by ids or a query.
+struct CopySelection {
+  std::string custodian;
+  std::vector<std::string> ids;  // full ids or unique prefixes
+  std::string query;             // docs/search.md; used when ids is empty
+};
+
+struct ChangeResult {
+  uint64_t matched = 0;  // messages selected that the custodian has copies of
+  uint64_t changed = 0;  // of those, messages whose copies changed (one ledger record each)
+};
+
+struct RetentionPolicy {
+  std::string name, query;
+  std::optional<int64_t> keep_days;  // none: permanent
+  int64_t created = 0;               // seconds since the epoch
+  std::string actor, reason;
+};
+
+struct LegalHold {
+  std::string matter, query;
+  std::string custodian;           // "" = every custodian
+  std::optional<int64_t> from, to; // message dates covered (seconds since the epoch, inclusive)
+  std::string reason;
+  int64_t created = 0;
+  std::string actor;
+  std::optional<int64_t> released;  // none while the hold is active
+  std::string released_by, release_reason;
+};
+
+struct DisposalItem {
+  std::string id;
+  uint64_t size = 0;
+  std::string policy;  // the policy whose period ran out last (the longest that applies)
+};
+
+struct PurgeResult {
+  bool dry_run = true;
+  std::vector<DisposalItem> disposed;  // or, in a dry run, what would be
+  uint64_t held = 0;       // past retention but under a legal hold: kept
+  uint64_t retained = 0;   // under a policy whose period has not run out (or permanent)
+  uint64_t unmanaged = 0;  // no policy matches: never disposed of
+  uint64_t blocks_rewritten = 0, texts_disposed = 0;
+  uint64_t bytes_reclaimed = 0;  // dead ciphertext removed from the segment files by compaction
+  std::string warning;  // something the operator should know; the disposal itself happened
+};
+
+struct CheckpointInfo {
+  std::string origin;
+  uint64_t tree_size = 0;
+  std::string root_hash;  // hex
+  uint64_t timestamp_ms = 0;
+  std::string note;          // the signed note (docs/ledger-format.md, "Checkpoints")
+  std::string verifier_key;  // the public key that checks it
+};
+
+struct LedgerProof {
+  std::string id;      // the message
+  std::string event;   // "message stored", or "disposed" for a message disposed of
+  std::string record;  // the leaf's data, hex (docs/ledger-format.md, "Records")
+  uint64_t leaf_index = 0, tree_size = 0;
+  std::string leaf_hash;          // hex: SHA-256(0x00 || record)
+  std::vector<std::string> path;  // hex, lowest first (RFC 9162 §2.1.3)
+  std::string root_hash;          // hex: the root at tree_size
+  std::string checkpoint;         // the signed checkpoint of tree_size
+};
+
 class Archive {
  public:
   enum class Mode { kReadOnly, kWrite };
@@ -194,7 +270,11 @@ class Archive {
   virtual Result<MessageInfo> Describe(const std::string& id) = 0;
   virtual Status List(const ListFilter& filter, const std::function<Status(const ListEntry&)>& fn) = 0;
   virtual Result<ArchiveStats> Stats() = 0;
-  virtual Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress) = 0;
+  // Re-reads everything: every message against its digest, every ledger record against the tree,
+  // the tree against every signed checkpoint, the catalog against the records. With
+  // `older_checkpoint` (a signed note kept elsewhere), also that the ledger still extends it.
+  virtual Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress,
+                                      const std::string& older_checkpoint) = 0;
   virtual Result<ExportResult> Export(const ExportOptions& opts, const std::string& dest) = 0;
   // Brings the search index up to date with the store: indexes the messages it does not cover,
   // or with `all` rebuilds it from scratch. Returns the number of messages indexed.
@@ -213,6 +293,27 @@ class Archive {
                                                   const std::function<void(uint64_t done, uint64_t total)>& progress) = 0;
   // The current stored result; nullopt if the message was never checked.
   virtual Result<std::optional<AuthenticityInfo>> Authenticity(const std::string& id) = 0;
+  // Preservation (docs/preservation.md). Every change is a ledger record committed with it.
+  // Delete hides the custodian's copies (search `is:deleted` finds them); Recover shows them again.
+  virtual Result<ChangeResult> Delete(const CopySelection& sel, const Attribution& who) = 0;
+  virtual Result<ChangeResult> Recover(const CopySelection& sel, const Attribution& who) = 0;
+  // Sets (or replaces) a retention policy by name. A message's retention is the longest of the
+  // policies that match it; a message no policy matches is never disposed of.
+  virtual Status SetRetention(const RetentionPolicy& policy, const Attribution& who) = 0;
+  virtual Status RemoveRetention(const std::string& name, const Attribution& who) = 0;
+  virtual Result<std::vector<RetentionPolicy>> ListRetention() = 0;
+  // A hold is evaluated whenever disposal runs, so it also covers mail that arrives later.
+  virtual Status CreateHold(const LegalHold& hold, const Attribution& who) = 0;
+  virtual Status ReleaseHold(const std::string& matter, const Attribution& who) = 0;
+  virtual Result<std::vector<LegalHold>> ListHolds() = 0;  // active and released
+  // Disposes of every message past retention and under no hold: its content is destroyed
+  // (crypto-shredding), a disposal record stays. A dry run changes nothing (open read-only for it).
+  virtual Result<PurgeResult> Purge(bool dry_run, const Attribution& who) = 0;
+  // Records an event of the server (a login, a search, a read, an export) in the ledger.
+  virtual Status RecordAudit(const std::string& action, const std::string& detail, const Attribution& who) = 0;
+  virtual Result<CheckpointInfo> Checkpoint() = 0;
+  // The inclusion proof of the ledger record of a message's arrival (or of its disposal).
+  virtual Result<LedgerProof> Prove(const std::string& id) = 0;
 };
 
 }  // namespace custodian

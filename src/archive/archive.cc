@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +11,7 @@
 
 #include "archive/archive_impl.h"
 #include "mime/message.h"
+#include "ledger/record.h"
 #include "util/digest.h"
 #include "util/text.h"
 
@@ -22,6 +24,18 @@ std::string MasterKeyPath(const std::string& dir) {
   const char* env = std::getenv("CUSTODIAN_MASTER_KEY_FILE");
   if (env && *env) return env;
   return JoinPath(KeysDir(dir), "master.key");
+}
+
+std::string LedgerKeyPath(const std::string& dir) {
+  const char* env = std::getenv("CUSTODIAN_LEDGER_KEY_FILE");
+  if (env && *env) return env;
+  return JoinPath(KeysDir(dir), "ledger.key");
+}
+
+uint64_t NowMs() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count());
 }
 
 Status Archive::Init(const std::string& dir) {
@@ -49,7 +63,9 @@ Status Archive::Init(const std::string& dir) {
     CUSTODIAN_RETURN_IF_ERROR(index::Index::Open(cat->db(), false).status());
   }
   // FORMAT is written last: a directory without it is not (yet) an archive.
-  return env->WriteFileAtomic(JoinPath(dir, "FORMAT"), kFormatLine);
+  CUSTODIAN_RETURN_IF_ERROR(env->WriteFileAtomic(JoinPath(dir, "FORMAT"), kFormatLine));
+  // The first open for writing creates the ledger's key and its first checkpoint.
+  return Open(dir, Mode::kWrite).status();
 }
 
 Result<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mode) {
@@ -94,12 +110,124 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::string& dir, Mode mode
     if (lock_fd >= 0) ::close(lock_fd);
     return ix.status();
   }
+  auto ledger = preserve::Ledger::Open((*cat)->db(), mode == Mode::kReadOnly);
+  auto policies = ledger.ok() ? preserve::Policies::Open((*cat)->db(), mode == Mode::kReadOnly)
+                              : Result<std::unique_ptr<preserve::Policies>>(ledger.status());
+  if (!policies.ok()) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return policies.status();
+  }
   // GMime starts on the first parse (mime::InitMime), not here: most commands never parse.
-  return std::unique_ptr<Archive>(
-      new ArchiveImpl(dir, mode, lock_fd, *keys, std::move(*cat), std::move(*ix), std::move(*segs)));
+  std::unique_ptr<ArchiveImpl> a(new ArchiveImpl(dir, mode, lock_fd, *keys, std::move(*cat), std::move(*ix),
+                                                 std::move(*segs), std::move(*ledger), std::move(*policies)));
+  if (mode == Mode::kWrite) {
+    CUSTODIAN_RETURN_IF_ERROR(a->StartLedger());
+    CUSTODIAN_RETURN_IF_ERROR(a->RemoveCompactedSegments());  // after a crash mid-compaction
+    // A crash between a disposal's commit and its log truncation leaves old page images (with
+    // destroyed seeds) in the write-ahead log: empty it now. Busy (a reader open) is not an error.
+    (void)a->catalog()->CheckpointWal();
+  }
+  return std::unique_ptr<Archive>(std::move(a));
+}
+
+Status ArchiveImpl::StartLedger() {
+  Env* env = Env::Default();
+  std::string path = LedgerKeyPath(dir_);
+  if (ledger_->started()) {
+    auto text = env->ReadFile(path);
+    if (!text.ok())
+      return Status::NotFound("cannot read the ledger's signing key " + path + " (" + text.status().message() +
+                              "); without it no change can be signed. Set CUSTODIAN_LEDGER_KEY_FILE if it is kept elsewhere");
+    auto key = ledger::SignerKey::Parse(TrimAscii(*text));
+    if (!key.ok()) return Status::Corruption("ledger key " + path + ": " + key.status().message());
+    if (!(key->verifier().public_key == ledger_->verifier_key()->public_key) ||
+        key->name() != ledger_->verifier_key()->name)
+      return Status::Corruption("ledger key " + path + " is not the key this archive's ledger was started with (" +
+                                ledger::FormatVerifierKey(*ledger_->verifier_key()) + ")");
+    signer_ = std::move(*key);
+    return Status::Ok();
+  }
+  // A new archive, or one from before the ledger: a key (unless one is kept elsewhere already),
+  // then every message and copy already held becomes a record, in one transaction.
+  if (env->Exists(path)) {
+    CUSTODIAN_ASSIGN_OR_RETURN(std::string text, env->ReadFile(path));
+    auto key = ledger::SignerKey::Parse(TrimAscii(text));
+    if (!key.ok()) return Status::Corruption("ledger key " + path + ": " + key.status().message());
+    signer_ = std::move(*key);
+  } else {
+    Sha256 salt = ComputeSha256(std::to_string(NowMs()) + dir_ + ToHex(store::Keys::NewSeed().data(), 32));
+    CUSTODIAN_ASSIGN_OR_RETURN(auto key, ledger::SignerKey::Generate("custodian-archive/" + ToHex(salt).substr(0, 16)));
+    CUSTODIAN_RETURN_IF_ERROR(env->WriteFileAtomic(path, key.Format() + "\n", 0600));
+    signer_ = std::move(key);
+  }
+  CUSTODIAN_RETURN_IF_ERROR(env->WriteFileAtomic(JoinPath(KeysDir(dir_), "ledger.pub"),
+                                                 ledger::FormatVerifierKey(signer_->verifier()) + "\n", 0644));
+  return InTransaction([&]() -> Status {
+    CUSTODIAN_RETURN_IF_ERROR(ledger_->Start(signer_->verifier()));
+    CUSTODIAN_ASSIGN_OR_RETURN(catalog::CatalogStats st, catalog_->Stats());
+    ledger::Record start;
+    start.type = ledger::RecordType::kAudit;
+    start.time_ms = NowMs();
+    start.actor = "custodian";
+    start.name = "ledger started";
+    start.detail = std::to_string(st.messages) + " messages and " + std::to_string(st.copies) +
+                   " copies already in the archive are recorded next";
+    CUSTODIAN_RETURN_IF_ERROR(ledger_->Append(start).status());
+    std::vector<catalog::MessageRow> rows;
+    CUSTODIAN_RETURN_IF_ERROR(catalog_->ForEachMessage([&](const catalog::MessageRow& m) {
+      rows.push_back(m);
+      return Status::Ok();
+    }));
+    for (const auto& m : rows) {
+      CUSTODIAN_ASSIGN_OR_RETURN(auto copies, catalog_->CopiesOf(m.msg));
+      for (size_t i = 0; i < copies.size(); i++) {
+        ledger::Record r;
+        r.type = i == 0 ? ledger::RecordType::kMessageStored : ledger::RecordType::kCopyAdded;
+        r.time_ms = uint64_t(m.added) * 1000;
+        r.actor = "custodian";
+        r.message = m.id;
+        if (i == 0) r.size = m.size;
+        r.custodian = copies[i].custodian;
+        r.folder = copies[i].folder;
+        r.deleted = copies[i].deleted;
+        CUSTODIAN_ASSIGN_OR_RETURN(uint64_t leaf, ledger_->Append(r));
+        if (i == 0) CUSTODIAN_RETURN_IF_ERROR(catalog_->SetMessageLeaf(m.msg, int64_t(leaf)));
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Status ArchiveImpl::CommitWithLedger() {
+  Status st = signer_ ? ledger_->Seal(*signer_, NowMs()) : Status::Ok();
+  if (st.ok()) st = catalog_->Commit();
+  if (!st.ok()) {
+    RollbackWithLedger();
+    return st;
+  }
+  ledger_->Committed();
+  return Status::Ok();
+}
+
+void ArchiveImpl::RollbackWithLedger() {
+  (void)catalog_->Rollback();
+  ledger_->RolledBack();
+}
+
+Status ArchiveImpl::InTransaction(const std::function<Status()>& fn) {
+  if (mode_ != Mode::kWrite) return Status::Internal("archive opened read-only");
+  CUSTODIAN_RETURN_IF_ERROR(catalog_->Begin());
+  Status st = fn();
+  if (!st.ok()) {
+    RollbackWithLedger();
+    return st;
+  }
+  return CommitWithLedger();
 }
 
 ArchiveImpl::~ArchiveImpl() {
+  ledger_.reset();
+  policies_.reset();
   index_.reset();
   catalog_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);

@@ -7,6 +7,9 @@
 
 #include "catalog/catalog.h"
 #include "index/index.h"
+#include "ledger/checkpoint.h"
+#include "preserve/ledger.h"
+#include "preserve/policies.h"
 #include "custodian/archive.h"
 #include "store/block.h"
 #include "store/keys.h"
@@ -19,9 +22,17 @@ class ArchiveImpl : public Archive {
  public:
   ArchiveImpl(std::string dir, Mode mode, int lock_fd, store::Keys keys,
               std::unique_ptr<catalog::Catalog> cat, std::unique_ptr<index::Index> index,
-              std::unique_ptr<store::LocalSegmentStore> segs)
+              std::unique_ptr<store::LocalSegmentStore> segs, std::unique_ptr<preserve::Ledger> ledger,
+              std::unique_ptr<preserve::Policies> policies)
       : dir_(std::move(dir)), mode_(mode), lock_fd_(lock_fd), keys_(keys), catalog_(std::move(cat)),
-        index_(std::move(index)), segments_(std::move(segs)) {}
+        index_(std::move(index)), segments_(std::move(segs)), ledger_(std::move(ledger)),
+        policies_(std::move(policies)) {}
+  // For writers: loads the ledger's signing key, or starts the ledger of an archive that has
+  // none yet (new, or from before schema 4: its messages and copies are recorded then).
+  Status StartLedger();
+  // Deletes the files of segments a committed compaction left behind (compact.cc).
+  Status RemoveCompactedSegments();
+  catalog::Catalog* catalog() { return catalog_.get(); }
   ~ArchiveImpl() override;
 
   Result<ImportResult> Import(const std::vector<std::string>& paths, const ImportOptions& opts,
@@ -31,7 +42,8 @@ class ArchiveImpl : public Archive {
   Result<MessageInfo> Describe(const std::string& id) override;
   Status List(const ListFilter& filter, const std::function<Status(const ListEntry&)>& fn) override;
   Result<ArchiveStats> Stats() override;
-  Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
+  Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress,
+                              const std::string& older_checkpoint) override;
   Result<ExportResult> Export(const ExportOptions& opts, const std::string& dest) override;
   Result<SearchResult> Search(const std::string& query, const SearchOptions& opts) override;
   Result<std::vector<ThreadEntry>> Thread(const std::string& id) override;
@@ -40,8 +52,44 @@ class ArchiveImpl : public Archive {
   Result<RescanResult> RescanAuthenticity(const AuthenticateOptions& opts,
                                           const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<std::optional<AuthenticityInfo>> Authenticity(const std::string& id) override;
+  Result<ChangeResult> Delete(const CopySelection& sel, const Attribution& who) override;
+  Result<ChangeResult> Recover(const CopySelection& sel, const Attribution& who) override;
+  Status SetRetention(const RetentionPolicy& policy, const Attribution& who) override;
+  Status RemoveRetention(const std::string& name, const Attribution& who) override;
+  Result<std::vector<RetentionPolicy>> ListRetention() override;
+  Status CreateHold(const LegalHold& hold, const Attribution& who) override;
+  Status ReleaseHold(const std::string& matter, const Attribution& who) override;
+  Result<std::vector<LegalHold>> ListHolds() override;
+  Result<PurgeResult> Purge(bool dry_run, const Attribution& who) override;
+  Status RecordAudit(const std::string& action, const std::string& detail, const Attribution& who) override;
+  Result<CheckpointInfo> Checkpoint() override;
+  Result<LedgerProof> Prove(const std::string& id) override;
 
  private:
+  // Commits the open transaction with a signed checkpoint of the ledger if it added records;
+  // on failure rolls back (catalog and ledger).
+  Status CommitWithLedger();
+  void RollbackWithLedger();
+  // Runs `fn` in a write transaction that commits with the ledger.
+  Status InTransaction(const std::function<Status()>& fn);
+  Status RequireWriter(const Attribution& who);
+  Result<ChangeResult> SetDeleted(const CopySelection& sel, const Attribution& who, bool deleted);
+  // Catalog row ids of the messages a query matches (the whole archive's, no window).
+  Result<std::vector<int64_t>> QueryMessages(const std::string& query);
+  // Disposes of one message in the open transaction: record, rows, text and index entries;
+  // its block is rewritten later (RewriteBlocks).
+  // Texts no message uses any more go to *dead_texts; *index_kept is set when a text's word-index
+  // entries could not be removed.
+  Status DisposeMessage(const catalog::MessageRow& row, const std::string& policy, const Attribution& who,
+                        std::vector<index::TextRow>* dead_texts, bool* index_kept);
+  // Rewrites each block into a new one without the entries no longer referenced, then destroys
+  // the old block's key seed. In the open transaction; segments are synced before returning.
+  Result<uint64_t> RewriteBlocks(const std::vector<int64_t>& blocks, catalog::BlockKind kind);
+  // Rewrites the segments holding retired blocks without them (compact.cc); returns the bytes
+  // reclaimed. Outside any transaction.
+  Result<uint64_t> Compact(const Attribution& who);
+  // The ledger part of verify: records, tree, checkpoints, and the catalog against the records.
+  Status VerifyLedger(VerifyReport* rep, const std::string& older_checkpoint);
   // Packs entries into blocks of ~1 MiB, appends them to the segment store and records them;
   // placed(i, block, slot) learns where entries[i] went. Not durable until the segments sync.
   Status AppendBlocks(catalog::BlockKind kind, const std::vector<store::BlockEntry>& entries, int64_t* next_block,
@@ -75,6 +123,9 @@ class ArchiveImpl : public Archive {
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<index::Index> index_;  // uses catalog_'s connection; declared after it
   std::unique_ptr<store::LocalSegmentStore> segments_;
+  std::unique_ptr<preserve::Ledger> ledger_;      // uses catalog_'s connection
+  std::unique_ptr<preserve::Policies> policies_;  // uses catalog_'s connection
+  std::optional<ledger::SignerKey> signer_;       // writers only
   std::unique_ptr<store::DecodedBlock> cached_block_;
   std::map<uint32_t, std::unique_ptr<store::Dictionary>> dicts_;
   bool dicts_loaded_ = false;
@@ -85,5 +136,8 @@ inline std::string CatalogPath(const std::string& dir) { return JoinPath(dir, "c
 inline std::string SegmentsDir(const std::string& dir) { return JoinPath(dir, "segments"); }
 inline std::string KeysDir(const std::string& dir) { return JoinPath(dir, "keys"); }
 std::string MasterKeyPath(const std::string& dir);
+// The ledger's Ed25519 signing key: DIR/keys/ledger.key, or $CUSTODIAN_LEDGER_KEY_FILE.
+std::string LedgerKeyPath(const std::string& dir);
+uint64_t NowMs();
 
 }  // namespace custodian

@@ -182,7 +182,7 @@ TEST_F(ArchiveTest, UncommittedSegmentTailIsDiscardedOnOpen) {
     auto a = OpenW();
     ASSERT_TRUE(a);
     EXPECT_EQ(fs::file_size(seg), size);
-    auto rep = a->Verify(nullptr);
+    auto rep = a->Verify(nullptr, "");
     ASSERT_TRUE(rep.ok());
     EXPECT_TRUE(rep->ok());
   }
@@ -192,7 +192,7 @@ TEST_F(ArchiveTest, VerifyNamesTheDamagedMessage) {
   {
     auto a = OpenW();
     Import(a.get(), root_ / "md", "alice");
-    auto rep = a->Verify(nullptr);
+    auto rep = a->Verify(nullptr, "");
     ASSERT_TRUE(rep.ok());
     EXPECT_TRUE(rep->ok());
     EXPECT_EQ(rep->messages_checked, 4u);
@@ -208,7 +208,7 @@ TEST_F(ArchiveTest, VerifyNamesTheDamagedMessage) {
   f.close();
   auto a = Archive::Open(dir_, Archive::Mode::kReadOnly);
   ASSERT_TRUE(a.ok());
-  auto rep = (*a)->Verify(nullptr);
+  auto rep = (*a)->Verify(nullptr, "");
   ASSERT_TRUE(rep.ok());
   ASSERT_FALSE(rep->ok());
   std::set<std::string> named;
@@ -227,7 +227,7 @@ TEST_F(ArchiveTest, TruncatedSegmentIsReported) {
   fs::resize_file(seg, fs::file_size(seg) - 10);
   auto a = Archive::Open(dir_, Archive::Mode::kReadOnly);
   ASSERT_TRUE(a.ok());
-  auto rep = (*a)->Verify(nullptr);
+  auto rep = (*a)->Verify(nullptr, "");
   ASSERT_TRUE(rep.ok());
   bool truncated = false;
   for (const auto& p : rep->problems) truncated |= p.detail.find("truncated") != std::string::npos;

@@ -20,6 +20,7 @@
 #include "archive/archive_impl.h"
 #include "archive/authenticity.h"
 #include "index/index.h"
+#include "ledger/record.h"
 #include "mailbox/mailbox.h"
 #include "mime/message.h"
 #include "util/digest.h"
@@ -388,7 +389,26 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
       for (const auto& it : batch.items)
         if (it.authenticity) checked[it.id] = &it;
       std::unordered_map<Sha256, int64_t, Sha256Hash> rows;
+      // Each new message is recorded in the ledger with its first copy; later copies each get a
+      // record of their own. The records commit with the rows they describe.
+      const uint64_t now_ms = NowMs();
+      auto record = [&](ledger::RecordType type, const Item& it, uint64_t size) {
+        ledger::Record r;
+        r.type = type;
+        r.time_ms = now_ms;
+        r.actor = opts.actor;
+        r.message = it.id;
+        r.size = size;
+        r.custodian = it.custodian;
+        r.folder = it.src.folder;
+        r.deleted = it.src.deleted;
+        return ledger_->Append(r);
+      };
+      std::unordered_set<const Item*> first_copies;
       for (Item* it : fresh) {
+        CUSTODIAN_ASSIGN_OR_RETURN(uint64_t leaf, record(ledger::RecordType::kMessageStored, *it, it->row.size));
+        it->row.ledger_leaf = int64_t(leaf);
+        first_copies.insert(it);
         CUSTODIAN_ASSIGN_OR_RETURN(int64_t msg, catalog_->AddMessage(it->row));
         rows[it->id] = msg;
         auto v = checked.find(it->id);
@@ -422,13 +442,15 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
         CUSTODIAN_ASSIGN_OR_RETURN(bool added, catalog_->AddCopy(msg, folder, it.src.flags, it.src.deleted,
                                                                 it.src.envelope));
         if (added) new_copies++;
+        if (added && !first_copies.count(&it))
+          CUSTODIAN_RETURN_IF_ERROR(record(ledger::RecordType::kCopyAdded, it, 0).status());
       }
-      return catalog_->Commit();
+      return CommitWithLedger();
     };
     Status st = write_batch();
     if (st.ok() && !text_dict.load() && !dicts_.empty()) text_dict = dicts_.rbegin()->second.get();
     if (!st.ok()) {
-      (void)catalog_->Rollback();
+      RollbackWithLedger();
       index_->DropPendingGrams();
       // Segment bytes written for this batch are past the committed length and are dropped
       // when the archive is next opened for writing.

@@ -217,8 +217,10 @@ Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
   std::map<int64_t, std::vector<index::TextRow>> by_block;
   if (candidates && candidates->size() * 8 < texts) {
     for (int64_t id : *candidates) {
-      CUSTODIAN_ASSIGN_OR_RETURN(index::TextRow r, index_->GetText(id));
-      by_block[r.block_id].push_back(r);
+      auto r = index_->GetText(id);
+      if (!r.ok() && r.status().code() == Status::Code::kNotFound) continue;  // a disposed text
+      if (!r.ok()) return r.status();
+      by_block[r->block_id].push_back(*r);
     }
   } else {
     CUSTODIAN_RETURN_IF_ERROR(index_->ForEachText([&](const index::TextRow& r) {

@@ -1,6 +1,6 @@
 // Verify: every segment, block and message the catalog knows is read back and checked — record
 // checksums, authentication tags, each message's SHA-256 against its id — and every byte of every
-// segment must belong to a block the catalog knows.
+// segment must belong to a block the catalog knows. Then the ledger (ledger.cc).
 
 #include <map>
 
@@ -9,8 +9,16 @@
 
 namespace custodian {
 
-Result<VerifyReport> ArchiveImpl::Verify(const std::function<void(uint64_t, uint64_t)>& progress) {
+Result<VerifyReport> ArchiveImpl::Verify(const std::function<void(uint64_t, uint64_t)>& progress,
+                                         const std::string& older_checkpoint) {
   VerifyReport rep;
+  // One snapshot: the ledger and the rows it is compared with must be of the same moment.
+  CUSTODIAN_RETURN_IF_ERROR(catalog_->BeginRead());
+  struct EndRead {
+    catalog::Catalog* c;
+    ~EndRead() { (void)c->Commit(); }
+  } end_read{catalog_.get()};
+  CUSTODIAN_RETURN_IF_ERROR(VerifyLedger(&rep, older_checkpoint));
   CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
   auto problem = [&](std::string what, std::string where, std::string detail) {
     rep.problems.push_back({std::move(what), std::move(where), std::move(detail)});

@@ -13,8 +13,11 @@ namespace {
 // 1: the foundation; 2: trigram index, text dictionaries, messages_keys (added tables and
 // indexes only, so opening a version 1 archive for writing upgrades it in place); 3: threading
 // keeps keys of Message-IDs and subjects, not the strings (converted by Index::Open); 4: the
-// authenticity tables (DKIM results and kept keys), created by UpgradeSchema.
-constexpr int kSchemaVersion = 4;
+// authenticity tables (DKIM results and kept keys), created by UpgradeSchema; 5: the
+// preservation ledger (messages.ledger_leaf, added by a writer's open; the ledger, hold, retention
+// and disposal tables are created by preserve::Ledger / preserve::Policies, which also backfill
+// older archives).
+constexpr int kSchemaVersion = 5;
 
 // Added in schema 4 (docs/storage-format.md, "Authenticity").
 constexpr const char* kAuthenticitySchema = R"sql(
@@ -55,7 +58,7 @@ CREATE TABLE IF NOT EXISTS messages(msg INTEGER PRIMARY KEY, sha256 BLOB NOT NUL
                                     subject TEXT, message_id TEXT, in_reply_to TEXT,
                                     problems TEXT, added INTEGER NOT NULL,
                                     attachments INTEGER NOT NULL DEFAULT 0, text_id INTEGER,
-                                    thread_id INTEGER);
+                                    thread_id INTEGER, ledger_leaf INTEGER);
 CREATE INDEX IF NOT EXISTS messages_block ON messages(block_id, slot);
 CREATE INDEX IF NOT EXISTS messages_text ON messages(text_id);
 -- What every search reads of its hits: far denser than the rows, so a search touches few pages.
@@ -73,7 +76,7 @@ CREATE INDEX IF NOT EXISTS copies_folder ON copies(folder_id);
 
 constexpr const char* kMessageCols =
     "m.msg, m.sha256, m.block_id, m.slot, m.size, m.date, m.from_addr, m.subject, m.message_id, "
-    "m.in_reply_to, m.problems, m.added, m.attachments, m.text_id";
+    "m.in_reply_to, m.problems, m.added, m.attachments, m.text_id, m.ledger_leaf";
 
 Sha256 BlobToSha(std::string_view b) {
   Sha256 s{};
@@ -97,6 +100,7 @@ MessageRow ReadMessageRow(const Statement& s, int c) {
   m.added = s.Int(c + 11);
   m.attachments = uint32_t(s.Int(c + 12));
   if (!s.IsNull(c + 13)) m.text_id = s.Int(c + 13);
+  if (!s.IsNull(c + 14)) m.ledger_leaf = s.Int(c + 14);
   return m;
 }
 
@@ -161,6 +165,11 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool rea
   if (!read_only) {
     CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON;"));
     CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec(kSchema));
+    // Schema 4 -> 5: each message names the ledger leaf that recorded its arrival.
+    CUSTODIAN_ASSIGN_OR_RETURN(auto col, c->db_.Prepare("SELECT 1 FROM pragma_table_info('messages')"
+                                                        " WHERE name = 'ledger_leaf'"));
+    CUSTODIAN_ASSIGN_OR_RETURN(bool has_leaf, col.Step());
+    if (!has_leaf) CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec("ALTER TABLE messages ADD COLUMN ledger_leaf INTEGER"));
   }
   auto v = c->GetMeta("schema_version");
   if (!v.ok() && !(v.status().code() == Status::Code::kNotFound && !read_only)) return v.status();
@@ -203,8 +212,8 @@ Status Catalog::Prepare() {
                   " key_fingerprint) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       add_msg_, db_.Prepare("INSERT INTO messages(sha256, block_id, slot, size, date, from_addr, subject,"
-                            " message_id, in_reply_to, problems, added, attachments, text_id)"
-                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                            " message_id, in_reply_to, problems, added, attachments, text_id, ledger_leaf)"
+                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   CUSTODIAN_ASSIGN_OR_RETURN(
       add_block_, db_.Prepare("INSERT INTO blocks(block_id, seg_id, offset, length, count, raw_bytes,"
                               " key_seed, kind) VALUES(?,?,?,?,?,?,?,?)"));
@@ -344,6 +353,7 @@ Result<int64_t> Catalog::AddMessage(const MessageRow& m) {
   if (m.problems.empty()) add_msg_.BindNull(10); else add_msg_.Bind(10, m.problems);
   add_msg_.Bind(11, m.added).Bind(12, int64_t(m.attachments));
   if (m.text_id) add_msg_.Bind(13, *m.text_id); else add_msg_.BindNull(13);
+  if (m.ledger_leaf) add_msg_.Bind(14, *m.ledger_leaf); else add_msg_.BindNull(14);
   CUSTODIAN_RETURN_IF_ERROR(add_msg_.Exec());
   return db_.LastInsertRowid();
 }
@@ -655,6 +665,95 @@ Result<std::vector<std::string>> Catalog::CheckConsistency() {
     }
   }
   return out;
+}
+
+Status Catalog::SetMessageLeaf(int64_t msg, int64_t leaf) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("UPDATE messages SET ledger_leaf = ? WHERE msg = ?"));
+  s.Bind(1, leaf).Bind(2, msg);
+  return s.Exec();
+}
+
+Result<std::vector<CopyRow>> Catalog::CopiesOfCustodian(int64_t msg, const std::string& custodian) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto all, CopiesOf(msg));
+  std::vector<CopyRow> out;
+  for (auto& c : all)
+    if (c.custodian == custodian) out.push_back(std::move(c));
+  return out;
+}
+
+Status Catalog::SetCopiesDeleted(int64_t msg, const std::string& custodian, bool deleted) {
+  CUSTODIAN_ASSIGN_OR_RETURN(
+      auto s, db_.Prepare("UPDATE copies SET deleted = ?1 WHERE msg = ?2 AND folder_id IN (SELECT f.folder_id"
+                          " FROM folders f JOIN custodians c ON c.cust_id = f.cust_id WHERE c.name = ?3)"));
+  s.Bind(1, int64_t(deleted)).Bind(2, msg).Bind(3, custodian);
+  return s.Exec();
+}
+
+Status Catalog::MoveMessage(int64_t msg, int64_t block_id, uint32_t slot) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("UPDATE messages SET block_id = ?, slot = ? WHERE msg = ?"));
+  s.Bind(1, block_id).Bind(2, int64_t(slot)).Bind(3, msg);
+  return s.Exec();
+}
+
+Status Catalog::RemoveMessage(int64_t msg) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto k, db_.Prepare("DELETE FROM copies WHERE msg = ?"));
+  k.Bind(1, msg);
+  CUSTODIAN_RETURN_IF_ERROR(k.Exec());
+  // Its DKIM results go too (they name its signers and headers); the public keys, which are
+  // about domains and not about the message, stay.
+  CUSTODIAN_ASSIGN_OR_RETURN(auto sig, db_.Prepare("DELETE FROM dkim_signatures WHERE result_id IN"
+                                                   " (SELECT result_id FROM dkim_results WHERE msg = ?)"));
+  sig.Bind(1, msg);
+  CUSTODIAN_RETURN_IF_ERROR(sig.Exec());
+  CUSTODIAN_ASSIGN_OR_RETURN(auto res, db_.Prepare("DELETE FROM dkim_results WHERE msg = ?"));
+  res.Bind(1, msg);
+  CUSTODIAN_RETURN_IF_ERROR(res.Exec());
+  CUSTODIAN_ASSIGN_OR_RETURN(auto m, db_.Prepare("DELETE FROM messages WHERE msg = ?"));
+  m.Bind(1, msg);
+  return m.Exec();
+}
+
+Status Catalog::ShredBlock(int64_t block_id) {
+  // secure_delete is on for writers, so the old seed's bytes are zeroed in the page, not just unlinked.
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("UPDATE blocks SET kind = ?, key_seed = NULL WHERE block_id = ?"));
+  s.Bind(1, int64_t(BlockKind::kRetired)).Bind(2, block_id);
+  return s.Exec();
+}
+
+Result<std::vector<uint64_t>> Catalog::SegmentsWithRetiredBlocks() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("SELECT DISTINCT seg_id FROM blocks WHERE kind = ? ORDER BY seg_id"));
+  s.Bind(1, int64_t(BlockKind::kRetired));
+  std::vector<uint64_t> out;
+  while (true) {
+    CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(uint64_t(s.Int(0)));
+  }
+}
+
+Status Catalog::MoveBlock(int64_t block_id, const store::BlockLocation& loc) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("UPDATE blocks SET seg_id = ?, offset = ?, length = ? WHERE block_id = ?"));
+  s.Bind(1, int64_t(loc.segment)).Bind(2, int64_t(loc.offset)).Bind(3, int64_t(loc.length)).Bind(4, block_id);
+  return s.Exec();
+}
+
+Status Catalog::DeleteBlock(int64_t block_id) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("DELETE FROM blocks WHERE block_id = ?"));
+  s.Bind(1, block_id);
+  return s.Exec();
+}
+
+Status Catalog::RemoveSegment(uint64_t segment) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("DELETE FROM segments WHERE seg_id = ?"));
+  s.Bind(1, int64_t(segment));
+  return s.Exec();
+}
+
+Status Catalog::CheckpointWal() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_.Prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (row && s.Int(0) != 0) return Status::IOError("the catalog's write-ahead log could not be checkpointed (busy)");
+  return Status::Ok();
 }
 
 Result<std::string> Catalog::GetMeta(const std::string& key) {

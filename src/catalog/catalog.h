@@ -50,6 +50,7 @@ struct MessageRow {
   int64_t added = 0;     // when it entered the archive (seconds since the epoch)
   uint32_t attachments = 0;
   std::optional<int64_t> text_id;  // its searchable text (index module); unset = not indexed
+  std::optional<int64_t> ledger_leaf;  // the ledger leaf recording its arrival (preserve module)
 };
 
 struct CopyRow {
@@ -172,6 +173,26 @@ class Catalog {
   Status SetTextId(int64_t msg, int64_t text_id);
   Status ClearTextIds();
   Status RetireBlocks(BlockKind kind);
+
+  // Preservation (the preserve module's tables live beside these; all in the caller's transaction).
+  Status SetMessageLeaf(int64_t msg, int64_t leaf);
+  Result<std::vector<CopyRow>> CopiesOfCustodian(int64_t msg, const std::string& custodian);
+  Status SetCopiesDeleted(int64_t msg, const std::string& custodian, bool deleted);
+  // Points a message at its new place after its block was rewritten.
+  Status MoveMessage(int64_t msg, int64_t block_id, uint32_t slot);
+  // Disposal: the message row and its copies go.
+  Status RemoveMessage(int64_t msg);
+  // Marks a block retired and destroys its key seed: its ciphertext can never be read again.
+  Status ShredBlock(int64_t block_id);
+  // Compaction: segments holding retired blocks; a block moved to another place; a retired
+  // block's row (and with it any seed it kept) deleted; a segment the catalog no longer uses.
+  Result<std::vector<uint64_t>> SegmentsWithRetiredBlocks();
+  Status MoveBlock(int64_t block_id, const store::BlockLocation& loc);
+  Status DeleteBlock(int64_t block_id);
+  Status RemoveSegment(uint64_t segment);
+  // Copies the write-ahead log into the database and empties it (after a disposal, so that no
+  // old page image with a destroyed seed survives in the log). Outside any transaction.
+  Status CheckpointWal();
   // SQLite's own check plus cross-table invariants; one line per problem found.
   Result<std::vector<std::string>> CheckConsistency();
   // The connection, for modules whose tables live in the same database and transactions

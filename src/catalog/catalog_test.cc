@@ -259,13 +259,15 @@ namespace {
 
 TEST_F(CatalogTest, OlderSchemaIsUpgradedByAWriterAndExplainedToAReader) {
   ASSERT_TRUE(cat_->SetMeta("schema_version", "1").ok());
+  ASSERT_TRUE(cat_->db()->Exec("ALTER TABLE messages DROP COLUMN ledger_leaf").ok());  // as before schema 5
   cat_.reset();
   auto reader = Catalog::Open(dir_ + "/catalog.db", true, key_);
   ASSERT_FALSE(reader.ok());
   EXPECT_NE(reader.status().message().find("older version"), std::string::npos) << reader.status().ToString();
   auto writer = Catalog::Open(dir_ + "/catalog.db", false, key_);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "4");
+  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "5");
+  EXPECT_TRUE((*writer)->db()->Prepare("SELECT ledger_leaf FROM messages").ok()) << "schema 5 column added";
   writer->reset();
   EXPECT_TRUE(Catalog::Open(dir_ + "/catalog.db", true, key_).ok());
   // A newer archive is refused by both.
@@ -289,7 +291,7 @@ TEST_F(CatalogTest, Schema3GainsTheAuthenticityTablesWhenAWriterOpensIt) {
   EXPECT_NE(reader.status().message().find("custodian reindex"), std::string::npos);
   auto writer = Catalog::Open(dir_ + "/catalog.db", false, key_);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "4");
+  EXPECT_EQ(*(*writer)->GetMeta("schema_version"), "5");
   auto todo = (*writer)->MessagesToRecheck();
   ASSERT_TRUE(todo.ok()) << todo.status().ToString();
 }

@@ -1,8 +1,10 @@
 #include "cli/cli.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 
@@ -67,6 +69,12 @@ int Fail(const Status& st) {
 int Usage(const std::string& message) {
   std::fprintf(stderr, "custodian: %s\n(see `custodian --help`)\n", message.c_str());
   return kExitUsage;
+}
+
+std::string DefaultActor() {
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_name && *pw->pw_name) return pw->pw_name;
+  const char* user = std::getenv("USER");
+  return user && *user ? user : "uid-" + std::to_string(::geteuid());
 }
 
 Result<std::unique_ptr<Archive>> OpenArchive(const Context& ctx, Archive::Mode mode) {

@@ -42,6 +42,8 @@ int Fail(const Status& st);
 int Usage(const std::string& message);
 
 Result<std::unique_ptr<Archive>> OpenArchive(const Context& ctx, Archive::Mode mode);
+// Who is acting, for the ledger when --actor is not given: the OS user name.
+std::string DefaultActor();
 
 std::string FormatDateIso(int64_t epoch);    // 2001-05-14T23:39:00Z
 std::string FormatDateShort(int64_t epoch);  // 2001-05-14 23:39
@@ -76,5 +78,12 @@ int CmdSearch(const Context& ctx);
 int CmdReindex(const Context& ctx);
 int CmdThread(const Context& ctx);
 int CmdAuthenticate(const Context& ctx);
+int CmdDelete(const Context& ctx);
+int CmdRecover(const Context& ctx);
+int CmdRetention(const Context& ctx);
+int CmdHold(const Context& ctx);
+int CmdPurge(const Context& ctx);
+int CmdCheckpoint(const Context& ctx);
+int CmdProve(const Context& ctx);
 
 }  // namespace custodian::cli

@@ -7,7 +7,8 @@
 namespace custodian::cli {
 
 int CmdImport(const Context& ctx) {
-  auto args = Args::Parse(ctx.argv, {"--custodian", "--format", "--folder", "--ack-log", "--threads", "--dkim-keys"},
+  auto args = Args::Parse(ctx.argv, {"--custodian", "--format", "--folder", "--ack-log", "--threads", "--dkim-keys",
+                                     "--actor"},
                           {"--custodian-from-path", "--dns"});
   if (!args.ok()) return Usage(args.status().message());
   ImportOptions opts;
@@ -18,6 +19,7 @@ int CmdImport(const Context& ctx) {
   opts.ack_log = args->Get("--ack-log").value_or("");
   opts.dkim_key_file = args->Get("--dkim-keys").value_or("");
   opts.dns = args->Has("--dns");
+  opts.actor = args->Get("--actor").value_or(DefaultActor());
   if (auto t = args->Get("--threads")) {
     opts.threads = size_t(std::atoi(t->c_str()));
     if (opts.threads < 1 || opts.threads > 64) return Usage("--threads must be between 1 and 64");

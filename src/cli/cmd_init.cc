@@ -20,6 +20,9 @@ int CmdInit(const Context& ctx) {
     std::printf("Its master key is %s/keys/master.key — keep a copy somewhere safe and separate:\n"
                 "without it the archive cannot be read.\n",
                 ctx.archive_dir.c_str());
+    std::printf("Its ledger signs checkpoints with %s/keys/ledger.key (keep a copy too); the public\n"
+                "key an auditor checks them with is %s/keys/ledger.pub (docs/preservation.md).\n",
+                ctx.archive_dir.c_str(), ctx.archive_dir.c_str());
   }
   return kExitOk;
 }

@@ -16,9 +16,10 @@ Usage: custodian [--archive DIR] [--json] COMMAND [ARGS...]
 The archive is DIR, else $CUSTODIAN_ARCHIVE, else ./custodian-archive.
 
 Commands:
-  init                              create a new archive (with a new master key in DIR/keys/)
+  init                              create a new archive (with a new master key and a ledger
+                                    signing key in DIR/keys/)
   import --custodian NAME PATH...   import Maildir, mbox, .eml files or a tree of message files
-         [--custodian-from-path] [--format auto|maildir|mbox|mboxo|mboxrd|mboxcl|mboxcl2|eml|tree]
+         [--custodian-from-path] [--actor NAME] [--format auto|maildir|mbox|mboxo|mboxrd|mboxcl|mboxcl2|eml|tree]
          [--folder PREFIX] [--threads N] [--dkim-keys FILE] [--dns]
                                     (DKIM and ARC are verified as mail comes in: keys from FILE,
                                     the archive's kept keys, and live DNS only with --dns)
@@ -28,7 +29,10 @@ Commands:
   stats                             what the archive holds and what it takes on disk
   export --format mbox|maildir|eml [--custodian C] [--folder F] [--deleted] DEST
                                     write messages out, folders as the custodian kept them
-  verify                            re-read every stored message and check it against its digest
+  verify [--checkpoint FILE]        re-read everything: every message against its digest, every
+                                    ledger record against the tree and the signed checkpoints, the
+                                    catalog against the records; with FILE (a checkpoint kept
+                                    elsewhere) also that nothing before it was rolled back or rewritten
   search QUERY [--limit N] [--offset N] [--sort date|relevance] [--count | --ids]
                                     find messages: words, "phrases", from: to: subject: date:...,
                                     text:"substring", re:/regex/i, dkim:pass|fail|none,
@@ -40,6 +44,22 @@ Commands:
                                     from the kept keys: who signed, which key, what is covered
   authenticate --rescan [--keys FILE] [--dns]
                                     re-verify messages whose result new keys could change
+
+Preservation (docs/preservation.md); changes take [--actor NAME] (default: your user name)
+and [--reason TEXT], recorded in the ledger:
+  delete --custodian C ID...|--query Q    hide C's copies (kept; `is:deleted` finds them)
+  recover --custodian C ID...|--query Q   show them again
+  retention set NAME --query Q --keep 7y|90d|0d|permanent
+                                    a message is kept for the longest period of the policies
+                                    matching it; one no policy matches is never disposed of
+  retention list | retention remove NAME
+  hold create MATTER --query Q [--custodian C] [--from YYYY-MM-DD --to YYYY-MM-DD]
+                                    a legal hold: nothing it covers, now or arriving later, is disposed of
+  hold list | hold release MATTER --reason TEXT
+  purge [--dry-run]                 dispose of messages past retention and under no hold: content
+                                    destroyed for good, a disposal record kept in the ledger
+  checkpoint [--json]               the latest signed checkpoint of the ledger (keep it elsewhere)
+  prove ID [--json]                 the inclusion proof of the message's ledger record (RFC 9162)
 
 Options:
   --json      machine-readable output (one JSON object, or one per line for listings)
@@ -61,6 +81,10 @@ const Command kCommands[] = {
     {"verify", custodian::cli::CmdVerify},  {"search", custodian::cli::CmdSearch},
     {"reindex", custodian::cli::CmdReindex},  {"thread", custodian::cli::CmdThread},
     {"authenticate", custodian::cli::CmdAuthenticate},
+    {"delete", custodian::cli::CmdDelete},    {"recover", custodian::cli::CmdRecover},
+    {"retention", custodian::cli::CmdRetention},  {"hold", custodian::cli::CmdHold},
+    {"purge", custodian::cli::CmdPurge},      {"checkpoint", custodian::cli::CmdCheckpoint},
+    {"prove", custodian::cli::CmdProve},
 };
 
 }  // namespace

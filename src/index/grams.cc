@@ -158,47 +158,73 @@ void GramAccumulator::Add(int64_t text_id, std::string_view text) {
   }
 }
 
+std::string EncodePostings(const std::vector<int64_t>& ids, const std::vector<uint8_t>& masks, int64_t first,
+                           int64_t last) {
+  std::string row(1, char(kVarintsMasks));
+  int64_t prev = first - 1;
+  for (size_t k = 0; k < ids.size(); k++) {
+    auto gap = uint64_t(ids[k] - prev);
+    while (gap >= 0x80) {
+      row.push_back(char(0x80 | (gap & 0x7F)));
+      gap >>= 7;
+    }
+    row.push_back(char(gap));
+    row.push_back(char(masks[k]));
+    prev = ids[k];
+  }
+  // A common trigram: one bit per text of the segment, then the masks, is smaller.
+  size_t bitmap_bytes = (size_t(last - first + 1) + 7) / 8;
+  if (bitmap_bytes + ids.size() < row.size() - 1) {
+    std::string bits(1 + bitmap_bytes, '\0');
+    bits[0] = char(kBitmapMasks);
+    for (int64_t id : ids) {
+      auto i = size_t(id - first);
+      bits[1 + i / 8] = char(static_cast<unsigned char>(bits[1 + i / 8]) | (1u << (i % 8)));
+    }
+    bits.append(masks.begin(), masks.end());
+    return bits;
+  }
+  return row;
+}
+
 std::vector<std::pair<uint32_t, std::string>> GramAccumulator::Take() {
   std::vector<uint32_t> order(keys_.size());
   for (uint32_t i = 0; i < order.size(); i++) order[i] = i;
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return keys_[a] < keys_[b]; });
   std::vector<std::pair<uint32_t, std::string>> rows;
   rows.reserve(order.size());
-  size_t span = size_t(last_ - first_ + 1), bitmap_bytes = (span + 7) / 8;
-  std::string deltas;
+  std::vector<int64_t> ids;
+  std::vector<uint8_t> masks;
   for (uint32_t i : order) {
     const Postings& p = postings_[i];
-    deltas.clear();
+    ids.clear();
+    masks.clear();
+    int64_t id = first_ - 1;
+    uint64_t gap = 0;
+    int shift = 0;
+    bool want_mask = false;
     for (uint32_t c = p.head, left = p.bytes; left > 0; c = chunks_[c].next) {
       uint32_t take = std::min<uint32_t>(left, sizeof(Chunk::data));
-      deltas.append(reinterpret_cast<const char*>(chunks_[c].data), take);
+      for (uint32_t k = 0; k < take; k++) {
+        uint8_t b = chunks_[c].data[k];
+        if (want_mask) {
+          masks.push_back(b);
+          want_mask = false;
+          continue;
+        }
+        gap |= uint64_t(b & 0x7F) << shift;
+        shift += 7;
+        if (!(b & 0x80)) {
+          id += int64_t(gap);
+          ids.push_back(id);
+          gap = 0;
+          shift = 0;
+          want_mask = true;
+        }
+      }
       left -= take;
     }
-    std::string row;
-    // A common trigram: one bit per text, then the masks, is smaller.
-    if (bitmap_bytes + p.count < deltas.size()) {
-      row.assign(1 + bitmap_bytes, '\0');
-      row[0] = char(kBitmapMasks);
-      row.reserve(1 + bitmap_bytes + p.count);
-      int64_t id = first_ - 1;
-      for (size_t at = 0; at < deltas.size();) {
-        uint64_t gap = 0;
-        for (int shift = 0;; shift += 7) {
-          auto b = static_cast<unsigned char>(deltas[at++]);
-          gap |= uint64_t(b & 0x7F) << shift;
-          if (!(b & 0x80)) break;
-        }
-        row.push_back(deltas[at++]);  // the mask, in id order after the bitmap
-        id += int64_t(gap);
-        size_t bit = size_t(id - first_);
-        row[1 + bit / 8] = char(static_cast<unsigned char>(row[1 + bit / 8]) | (1u << (bit % 8)));
-      }
-    } else {
-      row.reserve(1 + deltas.size());
-      row.push_back(char(kVarintsMasks));
-      row += deltas;
-    }
-    rows.emplace_back(keys_[i], std::move(row));
+    rows.emplace_back(keys_[i], EncodePostings(ids, masks, first_, last_));
   }
   Clear();
   return rows;

@@ -87,6 +87,11 @@ class GramAccumulator {
   size_t bytes_ = 0;
 };
 
+// Encodes the postings of segment first..last (ids ascending, each with its position mask) as
+// the writer does: the shorter of varint gaps with masks (encoding 2) and a bitmap with masks (3).
+std::string EncodePostings(const std::vector<int64_t>& ids, const std::vector<uint8_t>& masks, int64_t first,
+                           int64_t last);
+
 // Appends the ids in one encoded postings row of the segment first..last to *out (ascending),
 // and, if `masks` is given, each one's position mask to *masks (0xFF, "anywhere", for rows
 // written without masks).

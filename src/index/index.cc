@@ -469,6 +469,111 @@ Status Index::Clear() {
   return db_->Exec("INSERT INTO names(names) VALUES('delete-all')");
 }
 
+Result<uint64_t> Index::TextUsers(int64_t text_id) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT COUNT(*) FROM messages WHERE text_id = ?"));
+  s.Bind(1, text_id);
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? uint64_t(s.Int(0)) : 0;
+}
+
+Status Index::RemoveText(int64_t text_id, const SearchDocument* doc) {
+  if (doc) {
+    // Contentless FTS5 tables forget a row only when given exactly what was indexed.
+    CUSTODIAN_ASSIGN_OR_RETURN(
+        auto w, db_->Prepare("INSERT INTO words(words, rowid, subject, body, attachment) VALUES('delete',?,?,?,?)"));
+    w.Bind(1, text_id).Bind(2, doc->subject).Bind(3, doc->body).Bind(4, doc->attachment);
+    CUSTODIAN_RETURN_IF_ERROR(w.Exec());
+    CUSTODIAN_ASSIGN_OR_RETURN(
+        auto n, db_->Prepare("INSERT INTO names(names, rowid, hfrom, hto, hcc, hbcc, filename)"
+                             " VALUES('delete',?,?,?,?,?,?)"));
+    n.Bind(1, text_id).Bind(2, doc->from).Bind(3, doc->to).Bind(4, doc->cc).Bind(5, doc->bcc).Bind(6, doc->filename);
+    CUSTODIAN_RETURN_IF_ERROR(n.Exec());
+  }
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("DELETE FROM texts WHERE text_id = ?"));
+  s.Bind(1, text_id);
+  return s.Exec();
+}
+
+Status Index::OptimizeWords() {
+  CUSTODIAN_RETURN_IF_ERROR(db_->Exec("INSERT INTO words(words) VALUES('optimize')"));
+  return db_->Exec("INSERT INTO names(names) VALUES('optimize')");
+}
+
+Status Index::RemoveFromGrams(const std::vector<int64_t>& dead) {
+  if (dead.empty()) return Status::Ok();
+  CUSTODIAN_ASSIGN_OR_RETURN(const std::vector<GramSegment>* segs, GramSegments());
+  std::vector<GramSegment> touched;
+  for (const auto& g : *segs) {
+    auto it = std::lower_bound(dead.begin(), dead.end(), g.first_text);
+    if (it != dead.end() && *it <= g.last_text) touched.push_back(g);
+  }
+  for (const auto& g : touched) {
+    std::vector<std::pair<int64_t, std::string>> changed;  // key -> new postings ("" = none left)
+    CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT key, postings FROM grams WHERE key >= ? AND key < ?"));
+    s.Bind(1, g.segment << kGramBits).Bind(2, (g.segment + 1) << kGramBits);
+    std::vector<int64_t> ids, kept_ids;
+    std::vector<uint8_t> masks, kept_masks;
+    while (true) {
+      CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      ids.clear();
+      masks.clear();
+      CUSTODIAN_RETURN_IF_ERROR(DecodePostings(s.Blob(1), g.first_text, g.last_text, &ids, &masks));
+      kept_ids.clear();
+      kept_masks.clear();
+      for (size_t k = 0; k < ids.size(); k++) {
+        if (std::binary_search(dead.begin(), dead.end(), ids[k])) continue;
+        kept_ids.push_back(ids[k]);
+        kept_masks.push_back(masks[k]);
+      }
+      if (kept_ids.size() == ids.size()) continue;
+      // Re-encoded as the writer does (docs/storage-format.md, "Trigram index"); rows written
+      // without masks get "anywhere" masks, which is what they meant.
+      std::string enc = kept_ids.empty() ? std::string() : EncodePostings(kept_ids, kept_masks, g.first_text, g.last_text);
+      changed.emplace_back(s.Int(0), std::move(enc));
+    }
+    CUSTODIAN_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM grams WHERE key = ?"));
+    CUSTODIAN_ASSIGN_OR_RETURN(auto upd, db_->Prepare("UPDATE grams SET postings = ? WHERE key = ?"));
+    for (const auto& [key, enc] : changed) {
+      if (enc.empty()) {
+        CUSTODIAN_RETURN_IF_ERROR(del.Bind(1, key).Exec());
+      } else {
+        CUSTODIAN_RETURN_IF_ERROR(upd.BindBlob(1, enc.data(), enc.size()).Bind(2, key).Exec());
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status Index::MoveText(int64_t text_id, int64_t block_id, uint32_t slot) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE texts SET block_id = ?, slot = ? WHERE text_id = ?"));
+  s.Bind(1, block_id).Bind(2, int64_t(slot)).Bind(3, text_id);
+  return s.Exec();
+}
+
+Result<std::optional<int64_t>> Index::ThreadIdOf(int64_t msg) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT thread_id FROM messages WHERE msg = ?"));
+  s.Bind(1, msg);
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row || s.IsNull(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(s.Int(0));
+}
+
+Status Index::ForgetThreadMessage(int64_t thread, const std::string& message_id) {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto left, db_->Prepare("SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1"));
+  left.Bind(1, thread);
+  CUSTODIAN_ASSIGN_OR_RETURN(bool any, left.Step());
+  if (!any) {
+    CUSTODIAN_ASSIGN_OR_RETURN(auto a, db_->Prepare("DELETE FROM thread_keys WHERE thread = ?"));
+    CUSTODIAN_RETURN_IF_ERROR(a.Bind(1, thread).Exec());
+    CUSTODIAN_ASSIGN_OR_RETURN(auto b, db_->Prepare("DELETE FROM thread_subject_keys WHERE thread = ?"));
+    return b.Bind(1, thread).Exec();
+  }
+  if (message_id.empty()) return Status::Ok();
+  CUSTODIAN_ASSIGN_OR_RETURN(auto k, db_->Prepare("DELETE FROM thread_keys WHERE key = ? AND thread = ?"));
+  return k.Bind(1, ThreadKey(message_id)).Bind(2, thread).Exec();
+}
+
 Result<TextRow> Index::GetText(int64_t text_id) {
   get_text_.Bind(1, text_id);
   auto row = get_text_.Step();
@@ -638,7 +743,7 @@ Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled
     return Status::Ok();
   }
   auto copies_where = [&](const std::string& cond) {
-    return "SELECT k.msg AS msg FROM copies k JOIN folders f ON f.folder_id = k.folder_id"
+    return "SELECT DISTINCT k.msg AS msg FROM copies k JOIN folders f ON f.folder_id = k.folder_id"
            " JOIN custodians c ON c.cust_id = f.cust_id WHERE " + cond;
   };
   switch (n.kind) {

@@ -95,6 +95,22 @@ class Index {
   // Forgets every text and empties the word index (for a rebuild); in the caller's transaction.
   Status Clear();
 
+  // Disposal (in the caller's transaction). Messages still using a text.
+  Result<uint64_t> TextUsers(int64_t text_id);
+  // Removes a text. With `doc` (the document it was indexed from, checked against the text's
+  // hash by the caller) its word-index entries go too; without, they stay but can never be a
+  // hit again (no message refers to the text), until `reindex --all`.
+  Status RemoveText(int64_t text_id, const SearchDocument* doc);
+  // Merges the word index's segments so that removed entries are gone from the file too.
+  Status OptimizeWords();
+  // Takes the texts (sorted) out of every trigram postings row that lists them.
+  Status RemoveFromGrams(const std::vector<int64_t>& text_ids);
+  Status MoveText(int64_t text_id, int64_t block_id, uint32_t slot);
+  Result<std::optional<int64_t>> ThreadIdOf(int64_t msg);
+  // After a message of `thread` was removed: its Message-ID key goes, and the thread's keys all
+  // go when no message is left in it.
+  Status ForgetThreadMessage(int64_t thread, const std::string& message_id);
+
   Result<TextRow> GetText(int64_t text_id);
   Status ForEachTextInBlock(int64_t block_id, const std::function<Status(const TextRow&)>& fn);
   Status ForEachText(const std::function<Status(const TextRow&)>& fn);  // in storage order

@@ -224,6 +224,45 @@ TEST_F(IndexTest, TrigramSegmentsAndUncoveredTexts) {
   ASSERT_TRUE(cat_->Commit().ok());
 }
 
+TEST_F(IndexTest, DisposedTextLeavesWordsAndTrigrams) {
+  ASSERT_TRUE(cat_->Begin().ok());
+  // Enough texts with "kenneth" for a bitmap row, and one that is disposed of.
+  std::vector<int64_t> keep;
+  for (int i = 0; i < 40; i++) {
+    SearchDocument d;
+    d.body = "kenneth memo " + std::to_string(i);
+    keep.push_back(*cat_->GetMessage(Add(d))->text_id);
+  }
+  SearchDocument gone;
+  gone.subject = "quokka";
+  gone.body = "kenneth payroll zyzzyva";
+  gone.from = "dave@example.com";
+  int64_t msg = Add(gone);
+  int64_t tg = *cat_->GetMessage(msg)->text_id;
+  ASSERT_TRUE(index_->FlushGrams(true).ok());
+  EXPECT_EQ(Find("zyzzyva"), std::vector<int64_t>{msg});
+  EXPECT_EQ(index_->TextsWithLiteral(LiteralRuns("kenneth"))->size(), 41u);
+  ASSERT_TRUE(cat_->RemoveMessage(msg).ok());
+  EXPECT_EQ(*index_->TextUsers(tg), 0u);
+  ASSERT_TRUE(index_->RemoveText(tg, &gone).ok());
+  ASSERT_TRUE(index_->RemoveFromGrams({tg}).ok());
+  ASSERT_TRUE(index_->OptimizeWords().ok());
+  EXPECT_EQ(*index_->TextsWithLiteral(LiteralRuns("kenneth")), keep);
+  EXPECT_TRUE(index_->TextsWithLiteral(LiteralRuns("zyzzyva"))->empty());
+  EXPECT_TRUE(index_->TextsWithLiteral(LiteralRuns("payroll"))->empty());
+  // The word index forgot the text: no rowid answers for its words.
+  auto w = cat_->db()->Prepare("SELECT count(*) FROM words WHERE words MATCH 'zyzzyva OR quokka'");
+  ASSERT_TRUE(*w->Step());
+  EXPECT_EQ(w->Int(0), 0);
+  auto n = cat_->db()->Prepare("SELECT count(*) FROM names WHERE names MATCH 'dave'");
+  ASSERT_TRUE(*n->Step());
+  EXPECT_EQ(n->Int(0), 0);
+  auto k = cat_->db()->Prepare("SELECT count(*) FROM words WHERE words MATCH 'kenneth'");
+  ASSERT_TRUE(*k->Step());
+  EXPECT_EQ(k->Int(0), 40);
+  ASSERT_TRUE(cat_->Commit().ok());
+}
+
 }  // namespace
 }  // namespace custodian::index
 

@@ -73,6 +73,29 @@ Result<BlockLocation> LocalSegmentStore::Append(std::string_view record) {
   return loc;
 }
 
+Status LocalSegmentStore::SealActive() {
+  if (!writer_) return Status::Internal("segment store opened read-only");
+  if (writer_->Size() <= kSegmentHeaderSize) return Status::Ok();
+  CUSTODIAN_RETURN_IF_ERROR(writer_->Sync());
+  uint64_t sealed_size = writer_->Size();
+  CUSTODIAN_RETURN_IF_ERROR(writer_->Close());
+  if (dirty_.empty() || dirty_.back().segment != active_) dirty_.push_back({active_, 0, false});
+  dirty_.back().committed_length = sealed_size;
+  dirty_.back().sealed = true;
+  return StartSegment(active_ + 1);
+}
+
+Status LocalSegmentStore::RemoveSegment(uint64_t segment) {
+  if (segment == active_) return Status::Internal("cannot remove the active segment");
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    readers_.erase(segment);
+  }
+  std::string path = SegmentPath(segment);
+  if (env_->Exists(path)) CUSTODIAN_RETURN_IF_ERROR(env_->RemoveFile(path));
+  return env_->SyncDir(dir_);
+}
+
 Result<std::vector<SegmentState>> LocalSegmentStore::Sync() {
   if (writer_) CUSTODIAN_RETURN_IF_ERROR(writer_->Sync());
   std::vector<SegmentState> out;

@@ -61,6 +61,10 @@ class LocalSegmentStore : public SegmentStore {
   Result<uint64_t> SegmentSize(uint64_t segment) const override;
 
   std::string SegmentPath(uint64_t segment) const;
+  // Compaction. SealActive: the next Append starts a new segment (no-op if the active one holds
+  // no record yet). RemoveSegment: deletes a segment file the catalog no longer refers to.
+  Status SealActive();
+  Status RemoveSegment(uint64_t segment);
 
  private:
   LocalSegmentStore(Env* env, std::string dir, uint64_t limit)
