@@ -83,16 +83,19 @@ Result<RescanResult> ArchiveImpl::RescanAuthenticity(const AuthenticateOptions& 
         res.checked++;
         res.verdicts[dkim::OutcomeName(v.verdict)]++;
         if (!results.empty() && SameOutcome(v, results.back())) continue;
-        CUSTODIAN_RETURN_IF_ERROR(RecordAuthenticity(catalog_.get(), keys->kept.get(), row.msg, v, as_of).status());
+        CUSTODIAN_RETURN_IF_ERROR(
+            RecordAuthenticity(catalog_.get(), ledger_.get(), keys->kept.get(), row.msg, row.id, v, as_of).status());
         res.changed++;
       }
-      return catalog_->Commit();
+      return Status::Ok();
     };
+    // Committed with a signed checkpoint over the ledger records the changed results added.
     Status st = batch();
     if (!st.ok()) {
-      (void)catalog_->Rollback();
+      RollbackWithLedger();
       return st;
     }
+    CUSTODIAN_RETURN_IF_ERROR(CommitWithLedger());
     if (progress) progress(end, todo.size());
   }
   return res;

@@ -171,8 +171,16 @@ dkim::Verification CheckAuthenticity(std::string_view raw, dkim::KeySource* keys
   return dkim::Verify(raw, keys, options);
 }
 
-Result<int64_t> RecordAuthenticity(catalog::Catalog* catalog, KeptKeys* kept, int64_t msg,
-                                   const dkim::Verification& v, int64_t as_of) {
+std::string DkimLedgerDetail(const catalog::DkimResultRow& r) {
+  std::string out = "arc=" + r.arc + " report=sha256:" + ToHex(ComputeSha256(r.report));
+  for (const auto& g : r.signatures)
+    out += "; d=" + g.d + " s=" + g.s + " a=" + g.a + " result=" + g.result + " body=" + g.body_hash +
+           " key=" + (g.key_fingerprint.empty() ? "-" : g.key_fingerprint);
+  return out;
+}
+
+Result<int64_t> RecordAuthenticity(catalog::Catalog* catalog, preserve::Ledger* ledger, KeptKeys* kept, int64_t msg,
+                                   const Sha256& id, const dkim::Verification& v, int64_t as_of) {
   int64_t now = int64_t(::time(nullptr));
   // Every record that was found is kept (also those of ARC seals): the evidence stays with
   // the archive, not in a key file beside it or in DNS.
@@ -225,7 +233,17 @@ Result<int64_t> RecordAuthenticity(catalog::Catalog* catalog, KeptKeys* kept, in
     CUSTODIAN_RETURN_IF_ERROR(keep(set.seal).status());
     CUSTODIAN_RETURN_IF_ERROR(keep(set.message_signature).status());
   }
-  // Issue 4's preservation ledger: a "verified" event for (msg, result id) is appended here.
+  if (!v.signatures.empty() || v.arc.result != dkim::Outcome::kNone) {
+    ledger::Record rec;
+    rec.type = ledger::RecordType::kDkimResult;
+    rec.time_ms = uint64_t(now) * 1000;
+    rec.actor = "custodian";
+    rec.message = id;
+    rec.name = r.verdict;
+    rec.reason = r.reason.substr(0, ledger::kMaxRecordString);
+    rec.detail = DkimLedgerDetail(r).substr(0, ledger::kMaxRecordString);
+    CUSTODIAN_RETURN_IF_ERROR(ledger->Append(rec).status());
+  }
   return catalog->AddDkimResult(r);
 }
 

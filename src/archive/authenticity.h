@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "preserve/ledger.h"
 #include "dkim/dkim.h"
 
 namespace custodian {
@@ -69,11 +70,17 @@ bool MayBeSigned(std::string_view raw);
 // DKIM and ARC for one message's stored bytes.
 dkim::Verification CheckAuthenticity(std::string_view raw, dkim::KeySource* keys, int64_t as_of);
 
-// Keeps the key records `v` used (in `kept` too) and appends its result for message `msg`, in
-// the caller's transaction. The one place a verification result enters the archive: the
-// preservation ledger's event for it belongs here.
-Result<int64_t> RecordAuthenticity(catalog::Catalog* catalog, KeptKeys* kept, int64_t msg,
-                                   const dkim::Verification& v, int64_t as_of);
+// Keeps the key records `v` used (in `kept` too) and appends its result for message `msg` (whose
+// digest is `id`), in the caller's transaction. The one place a verification result enters the
+// archive. A signed message's result is also a ledger record (type 11, docs/ledger-format.md)
+// that carries the SHA-256 of the stored report; unsigned mail ("none", which no key can
+// change) adds none.
+Result<int64_t> RecordAuthenticity(catalog::Catalog* catalog, preserve::Ledger* ledger, KeptKeys* kept, int64_t msg,
+                                   const Sha256& id, const dkim::Verification& v, int64_t as_of);
+
+// The detail of a DKIM result's ledger record: "arc=R report=sha256:H" and, per signature,
+// "; d=D s=S a=A result=R body=B key=F".
+std::string DkimLedgerDetail(const catalog::DkimResultRow& r);
 
 // True when two verifications would be stored alike (verdicts, ARC and every signature's
 // result, body hash and reason): --rescan adds a row only when the result changed.

@@ -414,7 +414,8 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
         auto v = checked.find(it->id);
         if (v == checked.end()) return Status::Internal("a new message was not verified");
         CUSTODIAN_RETURN_IF_ERROR(
-            RecordAuthenticity(catalog_.get(), keys->kept.get(), msg, *v->second->authenticity, v->second->as_of)
+            RecordAuthenticity(catalog_.get(), ledger_.get(), keys->kept.get(), msg, it->row.id, *v->second->authenticity,
+                               v->second->as_of)
                 .status());
         result.authenticity[dkim::OutcomeName(v->second->authenticity->verdict)]++;
         CUSTODIAN_RETURN_IF_ERROR(index_->AssignThread(msg, it->row.message_id, it->references, it->row.in_reply_to,

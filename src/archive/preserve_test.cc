@@ -610,3 +610,58 @@ TEST_F(PreserveTest, WriterNeedsTheLedgerKey) {
 
 }  // namespace
 }  // namespace custodian
+
+namespace custodian {
+namespace {
+
+// A signed message's DKIM result is a ledger record, at import and again when a rescan with
+// later keys changes it; the record carries the SHA-256 of the report the catalog keeps.
+// Unsigned mail adds none.
+TEST_F(PreserveTest, DkimResultsOfSignedMailAreLedgerRecords) {
+  std::ifstream in(fs::path(CUSTODIAN_DKIM_FIXTURES) / "signed.eml", std::ios::binary);
+  std::string signed_msg((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_FALSE(signed_msg.empty()) << "fixture missing";
+  WriteFile(root_ / "s/cur/1.x:2,S", signed_msg);
+  fs::create_directories(root_ / "s/new");
+  fs::create_directories(root_ / "s/tmp");
+  std::string id = ToHex(ComputeSha256(signed_msg));
+  auto dkim_records = [&] {
+    std::vector<ledger::Record> out;
+    for (const auto& r : Records())
+      if (r.type == ledger::RecordType::kDkimResult) out.push_back(r);
+    return out;
+  };
+  {
+    auto a = Open();
+    Import(a.get(), root_ / "md", "alice");
+  }
+  EXPECT_TRUE(dkim_records().empty());  // unsigned
+  uint64_t size_before = 0;
+  {
+    auto a = Open();
+    Import(a.get(), root_ / "s", "sam");  // no key: temperror
+    size_before = a->Checkpoint()->tree_size;
+    AuthenticateOptions keys;
+    keys.key_file = (fs::path(CUSTODIAN_DKIM_FIXTURES) / "keys.txt").string();
+    auto rescan = a->RescanAuthenticity(keys, nullptr);
+    ASSERT_TRUE(rescan.ok()) << rescan.status().ToString();
+    EXPECT_EQ(rescan->changed, 1u);
+    // The rescan's record is under a new signed checkpoint.
+    EXPECT_EQ(a->Checkpoint()->tree_size, size_before + 1);
+  }
+  auto recs = dkim_records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(ToHex(recs[0].message), id);
+  EXPECT_EQ(recs[0].name, "temperror");
+  EXPECT_EQ(recs[1].name, "pass");
+  EXPECT_NE(recs[1].detail.find("d=custodian.example"), std::string::npos) << recs[1].detail;
+  auto a = Open(Archive::Mode::kReadOnly);
+  auto stored = a->Authenticity(id);
+  ASSERT_TRUE(stored.ok() && *stored);
+  EXPECT_NE(recs[1].detail.find("report=sha256:" + ToHex(ComputeSha256((*stored)->report_json))), std::string::npos)
+      << recs[1].detail;
+  EXPECT_TRUE(Verify(dir_).ok()) << Problems(Verify(dir_));
+}
+
+}  // namespace
+}  // namespace custodian

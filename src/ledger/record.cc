@@ -43,7 +43,7 @@ std::optional<uint16_t> FieldsOf(RecordType t) {
     case RecordType::kAudit:
       return kName | kDetail;
     case RecordType::kDkimResult:
-      return std::nullopt;  // reserved: issue 5 defines it
+      return kMessage | kName | kReason | kDetail;
   }
   return std::nullopt;
 }
@@ -172,11 +172,7 @@ Result<Record> DecodeRecord(std::string_view bytes) {
   Record r;
   r.type = RecordType(type);
   auto fields = FieldsOf(r.type);
-  if (!fields) {
-    if (r.type == RecordType::kDkimResult)
-      return Status::Unsupported("record type 11 (DKIM result) is reserved");
-    return Status::Unsupported("unknown record type " + std::to_string(type));
-  }
+  if (!fields) return Status::Unsupported("unknown record type " + std::to_string(type));
   uint16_t f = *fields;
   CUSTODIAN_ASSIGN_OR_RETURN(r.time_ms, in.Varint("time"));
   CUSTODIAN_ASSIGN_OR_RETURN(r.actor, in.String("actor"));

@@ -29,7 +29,7 @@ enum class RecordType : uint8_t {
   kRetentionRemoved = 8,  // name, reason
   kDisposed = 9,          // message, size, name (policy), reason: content destroyed for good
   kAudit = 10,            // name (action), detail: events of the server (logins, reads, exports)
-  kDkimResult = 11,       // reserved for DKIM/ARC verification results at ingest (issue 5)
+  kDkimResult = 11,       // message, name (verdict), reason, detail (ARC, report digest, signatures)
 };
 
 // One event. Fields not used by its type are empty and are not encoded.
