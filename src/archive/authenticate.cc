@@ -84,7 +84,9 @@ Result<RescanResult> ArchiveImpl::RescanAuthenticity(const AuthenticateOptions& 
         res.verdicts[dkim::OutcomeName(v.verdict)]++;
         if (!results.empty() && SameOutcome(v, results.back())) continue;
         CUSTODIAN_RETURN_IF_ERROR(
-            RecordAuthenticity(catalog_.get(), ledger_.get(), keys->kept.get(), row.msg, row.id, v, as_of).status());
+            RecordAuthenticity(catalog_.get(), ledger_.get(), keys->kept.get(), row.msg, row.id, v, as_of,
+                               /*implicit_none=*/false)
+                .status());
         res.changed++;
       }
       return Status::Ok();

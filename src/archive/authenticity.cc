@@ -180,7 +180,7 @@ std::string DkimLedgerDetail(const catalog::DkimResultRow& r) {
 }
 
 Result<int64_t> RecordAuthenticity(catalog::Catalog* catalog, preserve::Ledger* ledger, KeptKeys* kept, int64_t msg,
-                                   const Sha256& id, const dkim::Verification& v, int64_t as_of) {
+                                   const Sha256& id, const dkim::Verification& v, int64_t as_of, bool implicit_none) {
   int64_t now = int64_t(::time(nullptr));
   // Every record that was found is kept (also those of ARC seals): the evidence stays with
   // the archive, not in a key file beside it or in DNS.
@@ -233,7 +233,12 @@ Result<int64_t> RecordAuthenticity(catalog::Catalog* catalog, preserve::Ledger* 
     CUSTODIAN_RETURN_IF_ERROR(keep(set.seal).status());
     CUSTODIAN_RETURN_IF_ERROR(keep(set.message_signature).status());
   }
-  if (!v.signatures.empty() || v.arc.result != dkim::Outcome::kNone) {
+  const bool is_unsigned = v.signatures.empty() && v.arc.result == dkim::Outcome::kNone &&
+                           v.verdict == dkim::Outcome::kNone;
+  // At import, unsigned mail (most of an archive) is stored as no row at all: a message from
+  // meta.dkim_checked_from on without a row reads as "none" (catalog.h).
+  if (is_unsigned && implicit_none) return int64_t(0);
+  if (!is_unsigned) {
     ledger::Record rec;
     rec.type = ledger::RecordType::kDkimResult;
     rec.time_ms = uint64_t(now) * 1000;

@@ -74,9 +74,11 @@ dkim::Verification CheckAuthenticity(std::string_view raw, dkim::KeySource* keys
 // digest is `id`), in the caller's transaction. The one place a verification result enters the
 // archive. A signed message's result is also a ledger record (type 11, docs/ledger-format.md)
 // that carries the SHA-256 of the stored report; unsigned mail ("none", which no key can
-// change) adds none.
+// change) adds none. With `implicit_none` (import: the message is after meta.dkim_checked_from),
+// an unsigned result is not stored at all and returns 0.
 Result<int64_t> RecordAuthenticity(catalog::Catalog* catalog, preserve::Ledger* ledger, KeptKeys* kept, int64_t msg,
-                                   const Sha256& id, const dkim::Verification& v, int64_t as_of);
+                                   const Sha256& id, const dkim::Verification& v, int64_t as_of,
+                                   bool implicit_none);
 
 // The detail of a DKIM result's ledger record: "arc=R report=sha256:H" and, per signature,
 // "; d=D s=S a=A result=R body=B key=F".

@@ -415,7 +415,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
         if (v == checked.end()) return Status::Internal("a new message was not verified");
         CUSTODIAN_RETURN_IF_ERROR(
             RecordAuthenticity(catalog_.get(), ledger_.get(), keys->kept.get(), msg, it->row.id, *v->second->authenticity,
-                               v->second->as_of)
+                               v->second->as_of, /*implicit_none=*/true)
                 .status());
         result.authenticity[dkim::OutcomeName(v->second->authenticity->verdict)]++;
         CUSTODIAN_RETURN_IF_ERROR(index_->AssignThread(msg, it->row.message_id, it->references, it->row.in_reply_to,

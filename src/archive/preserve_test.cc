@@ -636,6 +636,22 @@ TEST_F(PreserveTest, DkimResultsOfSignedMailAreLedgerRecords) {
     Import(a.get(), root_ / "md", "alice");
   }
   EXPECT_TRUE(dkim_records().empty());  // unsigned
+  {
+    // Unsigned mail checked at import is stored as no result row at all, and reads as "none".
+    auto c = RawCatalog(dir_);
+    auto n = c->db()->Prepare("SELECT COUNT(*) FROM dkim_results");
+    ASSERT_TRUE(n.ok() && *n->Step());
+    EXPECT_EQ(n->Int(0), 0);
+  }
+  {
+    auto a = Open(Archive::Mode::kReadOnly);
+    auto none = a->Authenticity(ToHex(ComputeSha256(one_)));
+    ASSERT_TRUE(none.ok() && *none) << none.status().ToString();
+    EXPECT_EQ((*none)->verdict, "none");
+    SearchOptions o;
+    o.count_only = true;
+    EXPECT_EQ(a->Search("dkim:none", o)->total, 3u);
+  }
   uint64_t size_before = 0;
   {
     auto a = Open();

@@ -85,7 +85,23 @@ Result<std::vector<DkimResultRow>> Catalog::DkimResults(int64_t msg) {
   std::vector<DkimResultRow> out;
   while (true) {
     CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
+    if (!row) {
+      if (out.empty()) {  // checked at import and unsigned: "none", stored as no row at all
+        CUSTODIAN_ASSIGN_OR_RETURN(
+            auto u, db_.Prepare(std::string("SELECT added FROM messages WHERE msg = ? AND msg >= ") + kDkimCheckedFromSql));
+        u.Bind(1, msg);
+        CUSTODIAN_ASSIGN_OR_RETURN(bool unsigned_row, u.Step());
+        if (unsigned_row) {
+          DkimResultRow r;
+          r.msg = msg;
+          r.verified_at = r.as_of = u.Int(0);
+          r.verdict = r.arc = "none";
+          r.reason = kUnsignedReason;
+          out.push_back(std::move(r));
+        }
+      }
+      break;
+    }
     DkimResultRow r;
     r.result_id = s.Int(0);
     r.msg = msg;
@@ -135,23 +151,30 @@ Result<Catalog::DkimSummary> Catalog::SummarizeDkim() {
     if (!row) break;
     out.verdicts[std::string(v.Text(0))] = uint64_t(v.Int(1));
   }
+  // Messages without a row: unsigned if checked at import, else never checked.
+  std::string checked_from = kDkimCheckedFromSql;
   CUSTODIAN_ASSIGN_OR_RETURN(
-      auto n, db_.Prepare("SELECT (SELECT COUNT(*) FROM messages WHERE msg NOT IN (SELECT msg FROM dkim_results)),"
+      auto n, db_.Prepare("SELECT (SELECT COUNT(*) FROM messages WHERE msg < " + checked_from +
+                          "         AND msg NOT IN (SELECT msg FROM dkim_results)),"
+                          " (SELECT COUNT(*) FROM messages WHERE msg >= " + checked_from +
+                          "         AND msg NOT IN (SELECT msg FROM dkim_results)),"
                           " (SELECT COUNT(*) FROM dkim_keys)"));
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, n.Step());
   if (row) {
     out.unchecked = uint64_t(n.Int(0));
-    out.keys = uint64_t(n.Int(1));
+    if (n.Int(1) > 0) out.verdicts["none"] += uint64_t(n.Int(1));
+    out.keys = uint64_t(n.Int(2));
   }
   return out;
 }
 
 Result<std::vector<int64_t>> Catalog::MessagesToRecheck() {
   CUSTODIAN_ASSIGN_OR_RETURN(
-      auto s, db_.Prepare("SELECT m.msg FROM messages m"
+      auto s, db_.Prepare(std::string("SELECT m.msg FROM messages m")+
                           " LEFT JOIN dkim_results r ON r.result_id ="
                           "   (SELECT MAX(result_id) FROM dkim_results WHERE msg = m.msg)"
-                          " WHERE r.result_id IS NULL OR r.verdict = 'temperror' OR r.arc = 'temperror'"
+                          " WHERE (r.result_id IS NULL AND m.msg < " + std::string(kDkimCheckedFromSql) + ")"
+                          "   OR r.verdict = 'temperror' OR r.arc = 'temperror'"
                           "   OR EXISTS (SELECT 1 FROM dkim_signatures g WHERE g.result_id = r.result_id"
                           "              AND g.result = 'temperror')"
                           " ORDER BY m.block_id, m.slot"));

@@ -183,6 +183,11 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, bool rea
                                  "); open it for writing once to upgrade it, e.g. with `custodian reindex`");
     if (!read_only) CUSTODIAN_RETURN_IF_ERROR(c->UpgradeSchema(version));
   }
+  if (!read_only) {
+    // Unsigned mail imported from now on is stored without a DKIM result row (kDkimCheckedFromSql).
+    CUSTODIAN_RETURN_IF_ERROR(c->db_.Exec(
+        "INSERT OR IGNORE INTO meta(key, value) SELECT 'dkim_checked_from', IFNULL(MAX(msg), 0) + 1 FROM messages"));
+  }
   CUSTODIAN_RETURN_IF_ERROR(c->Prepare());
   return c;
 }

@@ -99,6 +99,11 @@ struct DkimSignatureRow {
 
 // The reason of a result stored without one: unsigned mail, verdict and ARC both "none".
 inline constexpr const char* kUnsignedReason = "the message has no DKIM-Signature";
+// Every message from meta.dkim_checked_from on was checked at import, and one with no result
+// row is unsigned ("none"); a message before it with no row was never checked (it came in
+// before the archive verified DKIM). As an SQL expression, for queries:
+inline constexpr const char* kDkimCheckedFromSql =
+    "IFNULL((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'dkim_checked_from'), 9223372036854775807)";
 
 struct DkimResultRow {
   int64_t result_id = 0;

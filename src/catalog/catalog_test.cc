@@ -314,6 +314,19 @@ TEST_F(CatalogTest, DkimResultsAreAppendedAndKeysKeptPerVersion) {
   }).ok());
   EXPECT_EQ(records, (std::vector<std::string>{"v=DKIM1; p=AAAA", "v=DKIM1; p=BBBB"}));
 
+  // A message added now counts as checked at import: with no row, it is unsigned ("none").
+  EXPECT_TRUE(cat_->MessagesToRecheck()->empty());
+  auto implicit = cat_->DkimResults(msg);
+  ASSERT_TRUE(implicit.ok());
+  ASSERT_EQ(implicit->size(), 1u);
+  EXPECT_EQ((*implicit)[0].verdict, "none");
+  EXPECT_EQ((*implicit)[0].reason, kUnsignedReason);
+  EXPECT_EQ(cat_->SummarizeDkim()->verdicts["none"], 1u);
+  EXPECT_EQ(cat_->SummarizeDkim()->unchecked, 0u);
+  // One from before the archive verified DKIM (before meta.dkim_checked_from) was never checked.
+  ASSERT_TRUE(cat_->SetMeta("dkim_checked_from", std::to_string(msg + 1)).ok());
+  EXPECT_TRUE(cat_->DkimResults(msg)->empty());
+  EXPECT_EQ(cat_->SummarizeDkim()->unchecked, 1u);
   EXPECT_EQ(cat_->MessagesToRecheck()->size(), 1u);  // never checked
   DkimResultRow r;
   r.msg = msg;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "catalog/catalog.h"
 #include "extract/extract.h"
 #include "index/grams.h"
 #include "util/text.h"
@@ -814,6 +815,10 @@ Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled
       // A message's current result is its newest row (docs/storage-format.md, "Authenticity").
       out->sql += "SELECT r.msg AS msg FROM dkim_results r WHERE r.verdict = " + param(n.text) +
                   " AND r.result_id = (SELECT MAX(result_id) FROM dkim_results WHERE msg = r.msg)";
+      // Unsigned mail checked at import has no row (catalog.h, kDkimCheckedFromSql).
+      if (n.text == "none")
+        out->sql += std::string(" UNION SELECT m.msg AS msg FROM messages m WHERE m.msg >= ") +
+                    catalog::kDkimCheckedFromSql + " AND NOT EXISTS (SELECT 1 FROM dkim_results d WHERE d.msg = m.msg)";
       return Status::Ok();
     case K::kSignedBy:
       out->sql += "SELECT r.msg AS msg FROM dkim_signatures g"
