@@ -56,16 +56,8 @@ Status LocalSegmentStore::StartSegment(uint64_t number) {
 
 Result<BlockLocation> LocalSegmentStore::Append(std::string_view record) {
   if (!writer_) return Status::Internal("segment store opened read-only");
-  if (writer_->Size() > kSegmentHeaderSize && writer_->Size() + record.size() > limit_) {
-    // Seal the full segment: make it durable, then start the next one.
-    CUSTODIAN_RETURN_IF_ERROR(writer_->Sync());
-    uint64_t sealed_size = writer_->Size();
-    CUSTODIAN_RETURN_IF_ERROR(writer_->Close());
-    if (dirty_.empty() || dirty_.back().segment != active_) dirty_.push_back({active_, 0, false});
-    dirty_.back().committed_length = sealed_size;
-    dirty_.back().sealed = true;
-    CUSTODIAN_RETURN_IF_ERROR(StartSegment(active_ + 1));
-  }
+  // A full segment is sealed (made durable) and the next one started.
+  if (writer_->Size() + record.size() > limit_) CUSTODIAN_RETURN_IF_ERROR(SealActive());
   BlockLocation loc{active_, writer_->Size(), uint32_t(record.size())};
   CUSTODIAN_RETURN_IF_ERROR(writer_->Append(record));
   if (dirty_.empty() || dirty_.back().segment != active_) dirty_.push_back({active_, 0, false});
@@ -75,7 +67,7 @@ Result<BlockLocation> LocalSegmentStore::Append(std::string_view record) {
 
 Status LocalSegmentStore::SealActive() {
   if (!writer_) return Status::Internal("segment store opened read-only");
-  if (writer_->Size() <= kSegmentHeaderSize) return Status::Ok();
+  if (writer_->Size() <= kSegmentHeaderSize) return Status::Ok();  // empty: nothing to seal
   CUSTODIAN_RETURN_IF_ERROR(writer_->Sync());
   uint64_t sealed_size = writer_->Size();
   CUSTODIAN_RETURN_IF_ERROR(writer_->Close());
