@@ -4,7 +4,6 @@
 // libunbound (and the libevent and second OpenSSL it pulls in) is loaded with dlopen the first
 // time a DNS source is made, never at start-up: every command pays for the libraries it loads,
 // and only `--dns` needs these. unbound.h supplies the types alone.
-#include <dlfcn.h>
 #include <poll.h>
 #include <unbound.h>
 
@@ -12,9 +11,9 @@
 #include <ctime>
 #include <filesystem>
 #include <mutex>
-#include <type_traits>
 
 #include "dkim/key_source.h"
+#include "util/dynlib.h"
 
 namespace custodian::dkim {
 namespace {
@@ -54,31 +53,23 @@ Result<const Unbound*> LoadUnbound() {
   static std::string error;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* lib = dlopen(kUnboundLibrary, RTLD_NOW | RTLD_LOCAL);
+    std::string why;
+    void* lib = LoadSharedLibrary(kUnboundLibrary, &why);
     if (lib == nullptr) {
-      const char* why = dlerror();
-      error = std::string("live DNS needs ") + kUnboundLibrary + " (Debian package libunbound8): " +
-              (why ? why : "cannot load it");
+      error = std::string("live DNS needs ") + kUnboundLibrary + " (Debian package libunbound8): " + why;
       return;
     }
-    bool ok = true;
-    auto sym = [&](auto* fn, const char* name) {
-      void* p = dlsym(lib, name);
-      if (p == nullptr) ok = false;
-      *fn = reinterpret_cast<std::remove_pointer_t<decltype(fn)>>(p);
-    };
-    sym(&api.ctx_create, "ub_ctx_create");
-    sym(&api.ctx_delete, "ub_ctx_delete");
-    sym(&api.ctx_async, "ub_ctx_async");
-    sym(&api.ctx_resolvconf, "ub_ctx_resolvconf");
-    sym(&api.ctx_set_fwd, "ub_ctx_set_fwd");
-    sym(&api.ctx_add_ta_file, "ub_ctx_add_ta_file");
-    sym(&api.resolve_async, "ub_resolve_async");
-    sym(&api.cancel, "ub_cancel");
-    sym(&api.fd, "ub_fd");
-    sym(&api.process, "ub_process");
-    sym(&api.resolve_free, "ub_resolve_free");
-    sym(&api.strerror, "ub_strerror");
+    bool ok = LoadFunction(lib, "ub_ctx_create", &api.ctx_create) &&
+              LoadFunction(lib, "ub_ctx_delete", &api.ctx_delete) &&
+              LoadFunction(lib, "ub_ctx_async", &api.ctx_async) &&
+              LoadFunction(lib, "ub_ctx_resolvconf", &api.ctx_resolvconf) &&
+              LoadFunction(lib, "ub_ctx_set_fwd", &api.ctx_set_fwd) &&
+              LoadFunction(lib, "ub_ctx_add_ta_file", &api.ctx_add_ta_file) &&
+              LoadFunction(lib, "ub_resolve_async", &api.resolve_async) &&
+              LoadFunction(lib, "ub_cancel", &api.cancel) && LoadFunction(lib, "ub_fd", &api.fd) &&
+              LoadFunction(lib, "ub_process", &api.process) &&
+              LoadFunction(lib, "ub_resolve_free", &api.resolve_free) &&
+              LoadFunction(lib, "ub_strerror", &api.strerror);
     if (!ok) error = std::string(kUnboundLibrary) + " lacks a function this build needs";
   });
   if (!error.empty()) return Status::Unsupported(error);

@@ -1,6 +1,5 @@
 // DOCX/XLSX/PPTX and ODT/ODS/ODP: a zip of XML parts. Extracted in process: libzip inflates at
 // most max_unpacked_bytes and the XML scan is linear, so the work is bounded by the limits.
-#include <dlfcn.h>
 #include <zip.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 
 #include "extract/internal.h"
 #include "extract/xml.h"
+#include "util/dynlib.h"
 #include "util/text.h"
 
 namespace custodian::extract {
@@ -33,15 +33,14 @@ struct LibZip {
 const LibZip& Zip() {
   static const LibZip lib = [] {
     LibZip z;
-    void* h = dlopen("libzip.so.4", RTLD_NOW | RTLD_LOCAL);
+    std::string why;
+    void* h = LoadSharedLibrary("libzip.so.4", &why);
     if (h == nullptr) {
-      const char* e = dlerror();
-      z.error = std::string("office documents cannot be read: ") + (e ? e : "libzip.so.4 not found");
+      z.error = "office documents cannot be read: " + why;
       return z;
     }
-#define CUSTODIAN_ZIP_LOAD(f)                                               \
-  z.f = reinterpret_cast<decltype(&::f)>(dlsym(h, #f));                     \
-  if (z.f == nullptr && z.error.empty()) z.error = "libzip.so.4 lacks " #f;
+#define CUSTODIAN_ZIP_LOAD(f) \
+  if (!LoadFunction(h, #f, &z.f) && z.error.empty()) z.error = "libzip.so.4 lacks " #f;
     CUSTODIAN_ZIP_FUNCTIONS(CUSTODIAN_ZIP_LOAD)
 #undef CUSTODIAN_ZIP_LOAD
     return z;
