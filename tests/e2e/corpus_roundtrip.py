@@ -3,9 +3,8 @@ byte-identical through `show` and `export`; export -> import gives the same ids.
 Ground truth is computed here from the raw files, independently of the engine."""
 import os
 import random
-import re
 
-from harness import (TempDir, archive_ids, corpus, done, expect, run, run_json, run_json_lines, sha256,
+from harness import (TempDir, archive_ids, corpus, done, mbox_message, expect, run, run_json, run_json_lines, sha256,
                      tree_ids)
 
 
@@ -69,19 +68,6 @@ def enron():
         expect(run_json(a, "verify")["ok"], "verify failed")
     done(f"enron: {files} files, {len(truth)} distinct messages, {len(placements)} copies")
 
-
-def mbox_message(data):
-    """What one single-message mbox file holds: drop the From_ line, undo mboxrd quoting, drop the
-    blank separator line at the end (only if there is one)."""
-    if data.startswith(b"From "):
-        nl = data.find(b"\n")
-        crlf = nl > 0 and data[nl - 1:nl] == b"\r"
-        data = data[nl + 1:]
-        term = b"\r\n" if crlf else b"\n"
-        if data.endswith(term + term):
-            data = data[:-len(term)]
-        data = re.sub(rb"(?m)^>(>*From )", rb"\1", data)
-    return data
 
 
 def spamassassin():

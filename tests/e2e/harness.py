@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,3 +77,17 @@ def archive_ids(archive, *extra):
 
 def done(name):
     print(f"PASS: {name}")
+
+
+def mbox_message(data):
+    """What one single-message mbox file holds: drop the From_ line, undo mboxrd quoting, drop the
+    blank separator line at the end (only if there is one)."""
+    if data.startswith(b"From "):
+        nl = data.find(b"\n")
+        crlf = nl > 0 and data[nl - 1:nl] == b"\r"
+        data = data[nl + 1:]
+        term = b"\r\n" if crlf else b"\n"
+        if data.endswith(term + term):
+            data = data[:-len(term)]
+        data = re.sub(rb"(?m)^>(>*From )", rb"\1", data)
+    return data

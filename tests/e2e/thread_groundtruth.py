@@ -12,21 +12,10 @@ import email.policy
 import os
 import re
 
-from harness import TempDir, corpus, done, expect, run, run_json, sha256
+from harness import TempDir, corpus, done, mbox_message, expect, run, run_json, sha256
 
 ID = re.compile(rb"<([^<>\s]+)>")
 
-
-def mbox_message(data):
-    if data.startswith(b"From "):
-        nl = data.find(b"\n")
-        crlf = nl > 0 and data[nl - 1:nl] == b"\r"
-        data = data[nl + 1:]
-        term = b"\r\n" if crlf else b"\n"
-        if data.endswith(term + term):
-            data = data[:-len(term)]
-        data = re.sub(rb"(?m)^>(>*From )", rb"\1", data)
-    return data
 
 
 def header(raw, name):
