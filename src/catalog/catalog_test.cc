@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 namespace custodian::catalog {
 namespace {
@@ -226,6 +227,26 @@ TEST_F(EncryptionTest, FourKibPageCatalogStaysReadableAndWritable) {
   ASSERT_TRUE(fresh.ok());
   fresh->reset();
   EXPECT_EQ(uint8_t(Slurp(dir_ + "/new.db")[16]) << 8, kNewPageSize);
+}
+
+// The page size comes from the file header, in the clear: a damaged one is refused with the
+// catalog's own error, not read with a wrong page size.
+TEST_F(EncryptionTest, ADamagedPageSizeInTheHeaderIsRefused) {
+  std::string path = dir_ + "/catalog.db";
+  {
+    auto c = Catalog::Open(path, false, key_);
+    ASSERT_TRUE(c.ok());
+    AddRows(c->get(), 50, "before the damage");
+  }
+  for (auto bytes : {std::string("\x03\x00", 2), std::string("\x00\x10", 2)}) {  // 768, 16: not valid
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(16);
+    f.write(bytes.data(), 2);
+    f.close();
+    auto bad = Catalog::Open(path, true, key_);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("catalog"), std::string::npos) << bad.status().ToString();
+  }
 }
 
 TEST_F(EncryptionTest, WalRecoveryAfterCrashAndTornTail) {
