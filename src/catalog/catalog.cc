@@ -206,34 +206,25 @@ Status Catalog::UpgradeSchema(int from) {
 }
 
 Status Catalog::Prepare() {
-  CUSTODIAN_ASSIGN_OR_RETURN(find_msg_, db_.Prepare("SELECT msg FROM messages WHERE sha256 = ?"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      add_dkim_result_, db_.Prepare("INSERT INTO dkim_results(msg, verified_at, as_of, verdict, arc, reason, report)"
-                                    " VALUES(?,?,?,?,?,?,?)"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      add_dkim_signature_,
-      db_.Prepare("INSERT INTO dkim_signatures(result_id, idx, d, s, a, i, result, body_hash, reason, weak,"
+  find_msg_ = db_.PrepareLazy("SELECT msg FROM messages WHERE sha256 = ?");
+  add_dkim_result_ = db_.PrepareLazy("INSERT INTO dkim_results(msg, verified_at, as_of, verdict, arc, reason, report)"
+                                    " VALUES(?,?,?,?,?,?,?)");
+  add_dkim_signature_ = db_.PrepareLazy("INSERT INTO dkim_signatures(result_id, idx, d, s, a, i, result, body_hash, reason, weak,"
                   " weak_reason, headers, body_length_limit, body_bytes_signed, body_bytes_unsigned, key_id,"
-                  " key_fingerprint) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      add_msg_, db_.Prepare("INSERT INTO messages(sha256, block_id, slot, size, date, from_addr, subject,"
+                  " key_fingerprint) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  add_msg_ = db_.PrepareLazy("INSERT INTO messages(sha256, block_id, slot, size, date, from_addr, subject,"
                             " message_id, in_reply_to, problems, added, attachments, text_id, ledger_leaf)"
-                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      add_block_, db_.Prepare("INSERT INTO blocks(block_id, seg_id, offset, length, count, raw_bytes,"
-                              " key_seed, kind) VALUES(?,?,?,?,?,?,?,?)"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      add_copy_, db_.Prepare("INSERT OR IGNORE INTO copies(msg, folder_id, flags, deleted, envelope,"
-                             " added) VALUES(?,?,?,?,?,strftime('%s','now'))"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      get_msg_, db_.Prepare(std::string("SELECT ") + kMessageCols + " FROM messages m WHERE m.msg = ?"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      get_block_, db_.Prepare("SELECT block_id, seg_id, offset, length, count, raw_bytes, key_seed, kind"
-                              " FROM blocks WHERE block_id = ?"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      set_segment_, db_.Prepare("INSERT INTO segments(seg_id, committed_length, sealed) VALUES(?,?,?)"
+                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  add_block_ = db_.PrepareLazy("INSERT INTO blocks(block_id, seg_id, offset, length, count, raw_bytes,"
+                              " key_seed, kind) VALUES(?,?,?,?,?,?,?,?)");
+  add_copy_ = db_.PrepareLazy("INSERT OR IGNORE INTO copies(msg, folder_id, flags, deleted, envelope,"
+                             " added) VALUES(?,?,?,?,?,strftime('%s','now'))");
+  get_msg_ = db_.PrepareLazy(std::string("SELECT ") + kMessageCols + " FROM messages m WHERE m.msg = ?");
+  get_block_ = db_.PrepareLazy("SELECT block_id, seg_id, offset, length, count, raw_bytes, key_seed, kind"
+                              " FROM blocks WHERE block_id = ?");
+  set_segment_ = db_.PrepareLazy("INSERT INTO segments(seg_id, committed_length, sealed) VALUES(?,?,?)"
                                 " ON CONFLICT(seg_id) DO UPDATE SET committed_length=excluded.committed_length,"
-                                " sealed=excluded.sealed"));
+                                " sealed=excluded.sealed");
   return Status::Ok();
 }
 

@@ -80,6 +80,26 @@ TEST_F(CatalogTest, MessagesCopiesAndDedup) {
   EXPECT_EQ(seen, (std::vector<std::string>{"s:b(deleted)", "s:a"}));
 }
 
+// A statement prepared lazily compiles on first use: it may name a table created after it, and
+// SQL that does not compile is reported by Step, not lost.
+TEST_F(CatalogTest, LazyStatementsCompileOnFirstUse) {
+  Statement later = cat_->db()->PrepareLazy("INSERT INTO lazy_probe(x) VALUES(?)");
+  Statement broken = cat_->db()->PrepareLazy("SELEKT nothing");
+  ASSERT_TRUE(cat_->db()->Exec("CREATE TABLE lazy_probe(x INTEGER)").ok());
+  ASSERT_TRUE(later.Bind(1, int64_t(42)).Exec().ok());
+  ASSERT_TRUE(later.Bind(1, int64_t(43)).Exec().ok());
+  auto sum = cat_->db()->Prepare("SELECT SUM(x) FROM lazy_probe");
+  ASSERT_TRUE(sum.ok());
+  ASSERT_TRUE(*sum->Step());
+  EXPECT_EQ(sum->Int(0), 85);
+  broken.Bind(1, int64_t(1));  // nothing to bind to: ignored
+  auto r = broken.Step();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("syntax error"), std::string::npos) << r.status().ToString();
+  Statement never;
+  EXPECT_FALSE(never.Step().ok());
+}
+
 TEST_F(CatalogTest, PrefixLookup) {
   ASSERT_TRUE(cat_->Begin().ok());
   for (int i = 0; i < 200; i++) AddMsg("m" + std::to_string(i), i);

@@ -15,11 +15,28 @@ Statement& Statement::operator=(Statement&& o) noexcept {
   sqlite3_finalize(s_);
   db_ = o.db_;
   s_ = o.s_;
+  sql_ = std::move(o.sql_);
   o.s_ = nullptr;
   return *this;
 }
 
+bool Statement::PrepareNow() {
+  if (sql_.empty() || !db_) return false;
+  if (sqlite3_prepare_v3(db_, sql_.data(), int(sql_.size()), SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(s_);
+    s_ = nullptr;
+    return false;
+  }
+  sql_.clear();
+  sql_.shrink_to_fit();
+  return true;
+}
+
 Result<bool> Statement::Step() {
+  if (!s_ && !PrepareNow()) {
+    if (!db_ || sql_.empty()) return Status::Internal("catalog: step on a statement that was never prepared");
+    return SqlError(db_, "prepare " + sql_.substr(0, 60));  // SQLite's message for the failed compile
+  }
   int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;

@@ -47,10 +47,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(catalog::Database* db, bool read_on
   std::unique_ptr<Ledger> l(new Ledger(db));
   if (!read_only) {
     CUSTODIAN_RETURN_IF_ERROR(db->Exec(kSchema));
-    CUSTODIAN_ASSIGN_OR_RETURN(l->add_leaf_,
-                               db->Prepare("INSERT INTO ledger_leaves(leaf, record) VALUES(?, ?)"));
-    CUSTODIAN_ASSIGN_OR_RETURN(
-        l->add_node_, db->Prepare("INSERT OR REPLACE INTO ledger_nodes(key, hash) VALUES(?, ?)"));
+    l->add_leaf_ = db->PrepareLazy("INSERT INTO ledger_leaves(leaf, record) VALUES(?, ?)");
+    l->add_node_ = db->PrepareLazy("INSERT OR REPLACE INTO ledger_nodes(key, hash) VALUES(?, ?)");
   }
   CUSTODIAN_RETURN_IF_ERROR(l->Load());
   return l;
