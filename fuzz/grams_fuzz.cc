@@ -30,6 +30,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(masks.size() == ids.size());
     for (size_t i = 0; i < ids.size(); i++)
       Check(ids[i] >= first && ids[i] <= last && (i == 0 || ids[i - 1] < ids[i]) && masks[i] != 0);
+    // Probing every id of the segment gives back the same texts and masks.
+    std::vector<int64_t> every;
+    for (int64_t id = first; id <= last; id++) every.push_back(id);
+    std::vector<uint8_t> probed;
+    Check(PostingMasksFor(in.substr(size ? 1 : 0), first, last, every, &probed).ok());
+    size_t k = 0;
+    for (size_t j = 0; j < every.size(); j++) {
+      bool listed = k < ids.size() && ids[k] == every[j];
+      Check(probed[j] == (listed ? masks[k] : 0));
+      if (listed) k++;
+    }
+  } else {
+    // A damaged row may still answer a probe that stops before the damage, but never crashes.
+    std::vector<uint8_t> probed;
+    (void)PostingMasksFor(in.substr(size ? 1 : 0), first, last, {first, last}, &probed);
   }
   // 2. The input split at newlines into texts, accumulated, taken and decoded again.
   std::vector<std::string_view> texts;

@@ -296,4 +296,61 @@ Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::ve
   return Status::Ok();
 }
 
+Status PostingMasksFor(std::string_view row, int64_t first, int64_t last, const std::vector<int64_t>& ids,
+                       std::vector<uint8_t>* masks) {
+  masks->assign(ids.size(), 0);
+  if (row.empty() || last < first) return Status::Corruption("empty trigram postings");
+  auto type = static_cast<uint8_t>(row[0]);
+  row.remove_prefix(1);
+  if (type == kBitmap || type == kBitmapMasks) {
+    size_t span = size_t(last - first + 1), bitmap_bytes = (span + 7) / 8;
+    if (row.size() < bitmap_bytes) return Status::Corruption("trigram bitmap of the wrong size");
+    std::string_view mask_bytes = row.substr(bitmap_bytes);
+    if (type == kBitmap && !mask_bytes.empty()) return Status::Corruption("trigram bitmap of the wrong size");
+    // rank: the number of set bits before byte `byte`, advanced as the ids ascend.
+    size_t byte = 0, rank = 0;
+    for (size_t j = 0; j < ids.size(); j++) {
+      if (ids[j] < first || ids[j] > last) return Status::Corruption("trigram lookup outside its segment");
+      size_t bit = size_t(ids[j] - first);
+      for (; byte < bit / 8; byte++) rank += size_t(__builtin_popcount(static_cast<unsigned char>(row[byte])));
+      auto b = static_cast<unsigned char>(row[byte]);
+      if (!(b & (1u << (bit % 8)))) continue;
+      if (type == kBitmap) {
+        (*masks)[j] = 0xFF;
+        continue;
+      }
+      size_t n = rank + size_t(__builtin_popcount(b & ((1u << (bit % 8)) - 1)));
+      if (n >= mask_bytes.size()) return Status::Corruption("trigram position masks missing");
+      (*masks)[j] = static_cast<uint8_t>(mask_bytes[n]);
+      if ((*masks)[j] == 0) return Status::Corruption("empty trigram position mask");
+    }
+    return Status::Ok();
+  }
+  if (type != kVarints && type != kVarintsMasks)
+    return Status::Corruption("unknown trigram postings type " + std::to_string(type));
+  const bool with_masks = type == kVarintsMasks;
+  int64_t id = first - 1;
+  size_t j = 0;
+  for (size_t at = 0; at < row.size() && j < ids.size();) {
+    uint64_t gap = 0;
+    for (int shift = 0;; shift += 7) {
+      if (at >= row.size() || shift > 56) return Status::Corruption("truncated trigram postings");
+      auto b = static_cast<unsigned char>(row[at++]);
+      gap |= uint64_t(b & 0x7F) << shift;
+      if (!(b & 0x80)) break;
+    }
+    if (gap == 0 || gap > uint64_t(last - id)) return Status::Corruption("trigram postings out of range");
+    id += int64_t(gap);
+    uint8_t mask = 0xFF;
+    if (with_masks) {
+      if (at >= row.size()) return Status::Corruption("truncated trigram postings");
+      mask = static_cast<uint8_t>(row[at++]);
+      if (mask == 0) return Status::Corruption("empty trigram position mask");
+    }
+    while (j < ids.size() && ids[j] < id) j++;
+    if (j < ids.size() && ids[j] == id) (*masks)[j++] = mask;
+  }
+  return Status::Ok();
+}
+
 }  // namespace custodian::index

@@ -98,4 +98,11 @@ std::string EncodePostings(const std::vector<int64_t>& ids, const std::vector<ui
 Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::vector<int64_t>* out,
                       std::vector<uint8_t>* masks = nullptr);
 
+// For each of `ids` (ascending, within first..last): its position mask in the row, or 0 when the
+// row does not list it; *masks gets one byte per id. Cheaper than DecodePostings when `ids` is
+// short: a bitmap is probed, not expanded, and varints are read only up to the last id.
+// Checks the part of the row it reads.
+Status PostingMasksFor(std::string_view row, int64_t first, int64_t last, const std::vector<int64_t>& ids,
+                       std::vector<uint8_t>* masks);
+
 }  // namespace custodian::index

@@ -199,5 +199,65 @@ TEST(Grams, CorruptPostingsAreErrors) {
   EXPECT_EQ(ids, (std::vector<int64_t>{1, 3, 10}));
 }
 
+// PostingMasksFor answers, for a few ids, what DecodePostings lists for them: each encoding,
+// ids present and absent, at the ends of the segment.
+TEST(Grams, PostingMasksForAgreesWithDecoding) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; round++) {
+    int64_t first = 1 + int64_t(rng() % 50), last = first + int64_t(rng() % 300);
+    std::vector<int64_t> ids;
+    std::vector<uint8_t> masks;
+    int density = 1 + int(rng() % 100);
+    for (int64_t id = first; id <= last; id++)
+      if (int(rng() % 100) < density) {
+        ids.push_back(id);
+        masks.push_back(uint8_t(1 + rng() % 255));
+      }
+    if (ids.empty()) continue;
+    std::string row = EncodePostings(ids, masks, first, last);
+    std::vector<std::string> rows = {row};
+    // The encodings written before the masks: varints (0) and a bare bitmap (1).
+    std::string legacy(1, '\0'), bitmap(1, '\1');
+    bitmap.resize(1 + size_t(last - first + 8) / 8);
+    int64_t prev = first - 1;
+    for (int64_t id : ids) {
+      for (uint64_t gap = uint64_t(id - prev); ; gap >>= 7) {
+        legacy += char((gap & 0x7F) | (gap > 0x7F ? 0x80 : 0));
+        if (gap <= 0x7F) break;
+      }
+      prev = id;
+      bitmap[1 + size_t(id - first) / 8] |= char(1 << ((id - first) % 8));
+    }
+    rows.push_back(legacy);
+    rows.push_back(bitmap);
+    for (const std::string& r : rows) {
+      std::vector<int64_t> all;
+      std::vector<uint8_t> all_masks;
+      ASSERT_TRUE(DecodePostings(r, first, last, &all, &all_masks).ok());
+      std::vector<int64_t> probe;
+      for (int64_t id = first; id <= last; id++)
+        if (rng() % 4 == 0 || id == first || id == last) probe.push_back(id);
+      std::vector<uint8_t> got;
+      ASSERT_TRUE(PostingMasksFor(r, first, last, probe, &got).ok());
+      ASSERT_EQ(got.size(), probe.size());
+      for (size_t j = 0; j < probe.size(); j++) {
+        auto at = std::lower_bound(all.begin(), all.end(), probe[j]);
+        uint8_t want = at != all.end() && *at == probe[j] ? all_masks[size_t(at - all.begin())] : 0;
+        ASSERT_EQ(got[j], want) << "encoding " << int(r[0]) << " id " << probe[j];
+      }
+    }
+  }
+}
+
+TEST(Grams, PostingMasksForReportsDamage) {
+  std::vector<uint8_t> got;
+  EXPECT_FALSE(PostingMasksFor("", 1, 10, {2}, &got).ok());
+  EXPECT_FALSE(PostingMasksFor(std::string("\x07\x01", 2), 1, 10, {2}, &got).ok());  // unknown type
+  EXPECT_FALSE(PostingMasksFor(std::string("\x02\x01", 2), 1, 10, {1}, &got).ok());  // mask missing
+  EXPECT_FALSE(PostingMasksFor(std::string("\x03\x05\x02\x01\x02", 5), 1, 10, {10}, &got).ok());  // a mask short
+  EXPECT_FALSE(PostingMasksFor(std::string("\x01\xFF", 2), 1, 10, {2}, &got).ok());  // bitmap too short
+  EXPECT_FALSE(PostingMasksFor(std::string("\x02\x0B\x01", 3), 1, 10, {10}, &got).ok());  // past the segment
+}
+
 }  // namespace
 }  // namespace custodian::index

@@ -202,25 +202,17 @@ Status Index::UpgradeThreadTables() {
 }
 
 Status Index::Prepare() {
-  CUSTODIAN_ASSIGN_OR_RETURN(find_text_, db_->Prepare("SELECT text_id FROM texts WHERE hash = ?"));
-  CUSTODIAN_ASSIGN_OR_RETURN(add_text_,
-                             db_->Prepare("INSERT INTO texts(hash, block_id, slot, size) VALUES(?,?,?,?)"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      add_words_, db_->Prepare("INSERT INTO words(rowid, subject, body, attachment) VALUES(?,?,?,?)"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      add_names_, db_->Prepare("INSERT INTO names(rowid, hfrom, hto, hcc, hbcc, filename) VALUES(?,?,?,?,?,?)"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      get_text_, db_->Prepare("SELECT text_id, hash, block_id, slot, size FROM texts WHERE text_id = ?"));
-  CUSTODIAN_ASSIGN_OR_RETURN(get_gram_, db_->Prepare("SELECT postings FROM grams WHERE key = ?"));
-  CUSTODIAN_ASSIGN_OR_RETURN(thread_of_id_, db_->Prepare("SELECT thread FROM thread_keys WHERE key = ?"));
-  CUSTODIAN_ASSIGN_OR_RETURN(add_thread_id_,
-                             db_->Prepare("INSERT OR REPLACE INTO thread_keys(key, thread) VALUES(?, ?)"));
-  CUSTODIAN_ASSIGN_OR_RETURN(thread_of_subject_,
-                             db_->Prepare("SELECT thread, has_reply FROM thread_subject_keys WHERE key = ?"));
-  CUSTODIAN_ASSIGN_OR_RETURN(
-      add_thread_subject_,
-      db_->Prepare("INSERT OR REPLACE INTO thread_subject_keys(key, thread, has_reply) VALUES(?, ?, ?)"));
-  CUSTODIAN_ASSIGN_OR_RETURN(set_thread_, db_->Prepare("UPDATE messages SET thread_id = ? WHERE msg = ?"));
+  find_text_ = db_->PrepareLazy("SELECT text_id FROM texts WHERE hash = ?");
+  add_text_ = db_->PrepareLazy("INSERT INTO texts(hash, block_id, slot, size) VALUES(?,?,?,?)");
+  add_words_ = db_->PrepareLazy("INSERT INTO words(rowid, subject, body, attachment) VALUES(?,?,?,?)");
+  add_names_ = db_->PrepareLazy("INSERT INTO names(rowid, hfrom, hto, hcc, hbcc, filename) VALUES(?,?,?,?,?,?)");
+  get_text_ = db_->PrepareLazy("SELECT text_id, hash, block_id, slot, size FROM texts WHERE text_id = ?");
+  get_gram_ = db_->PrepareLazy("SELECT postings FROM grams WHERE key = ?");
+  thread_of_id_ = db_->PrepareLazy("SELECT thread FROM thread_keys WHERE key = ?");
+  add_thread_id_ = db_->PrepareLazy("INSERT OR REPLACE INTO thread_keys(key, thread) VALUES(?, ?)");
+  thread_of_subject_ = db_->PrepareLazy("SELECT thread, has_reply FROM thread_subject_keys WHERE key = ?");
+  add_thread_subject_ = db_->PrepareLazy("INSERT OR REPLACE INTO thread_subject_keys(key, thread, has_reply) VALUES(?, ?, ?)");
+  set_thread_ = db_->PrepareLazy("UPDATE messages SET thread_id = ? WHERE msg = ?");
   return Status::Ok();
 }
 
@@ -261,7 +253,7 @@ Status Index::FlushGrams(bool force) {
   for (const auto& [gram, postings] : grams_.Take())
     CUSTODIAN_RETURN_IF_ERROR(
         add_gram.Bind(1, (segment << kGramBits) | int64_t(gram)).BindBlob(2, postings.data(), postings.size()).Exec());
-  gram_segments_.reset();
+  ForgetGrams();
   return Status::Ok();
 }
 
@@ -278,67 +270,81 @@ Result<const std::vector<Index::GramSegment>*> Index::GramSegments() {
   return &*gram_segments_;
 }
 
+Result<const std::string*> Index::GramRow(int64_t key) {
+  auto it = gram_rows_.find(key);
+  if (it == gram_rows_.end()) {
+    get_gram_.Bind(1, key);
+    auto row = get_gram_.Step();
+    std::optional<std::string> value;
+    if (row.ok() && *row) value.emplace(get_gram_.Blob(0));
+    get_gram_.Reset();
+    if (!row.ok()) return row.status();
+    it = gram_rows_.emplace(key, std::move(value)).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
 Result<std::vector<int64_t>> Index::TextsWithLiteral(const std::vector<GramRun>& runs) {
   CUSTODIAN_ASSIGN_OR_RETURN(const std::vector<GramSegment>* segs, GramSegments());
   std::vector<uint32_t> keys;
   for (const GramRun& run : runs) keys.insert(keys.end(), run.begin(), run.end());
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  std::vector<int64_t> out, both;
-  // Per key: its postings in the segment, and where the walk below has got to in them.
-  std::vector<std::vector<int64_t>> ids(keys.size());
-  std::vector<std::vector<uint8_t>> masks(keys.size());
-  std::vector<size_t> at(keys.size());
-  std::vector<uint8_t> run_masks;
   std::vector<std::vector<size_t>> run_keys;  // each run's trigrams as indices into keys
   for (const GramRun& run : runs) {
     auto& rk = run_keys.emplace_back();
     for (uint32_t g : run) rk.push_back(size_t(std::lower_bound(keys.begin(), keys.end(), g) - keys.begin()));
   }
+  std::vector<int64_t> out, acc;
+  std::vector<const std::string*> rows(keys.size());
+  std::vector<size_t> order(keys.size());
+  // masks[k][j]: key k's position mask in text acc[j].
+  std::vector<std::vector<uint8_t>> masks(keys.size());
+  std::vector<uint8_t> run_masks;
   for (const GramSegment& seg : *segs) {
-    std::vector<int64_t> acc;
-    for (size_t k = 0; k < keys.size(); k++) {
-      get_gram_.Bind(1, (seg.segment << kGramBits) | int64_t(keys[k]));
-      auto row = get_gram_.Step();
-      if (!row.ok()) {
-        get_gram_.Reset();
-        return row.status();
-      }
-      ids[k].clear();
-      masks[k].clear();
-      Status st = *row ? DecodePostings(get_gram_.Blob(0), seg.first_text, seg.last_text, &ids[k], &masks[k])
-                       : Status::Ok();
-      get_gram_.Reset();
-      if (!st.ok()) return Status::Corruption("trigram index, segment " + std::to_string(seg.segment) + ": " + st.message());
-      if (k == 0) {
-        acc = ids[0];
-      } else {
-        both.clear();
-        std::set_intersection(acc.begin(), acc.end(), ids[k].begin(), ids[k].end(), std::back_inserter(both));
-        acc.swap(both);
-      }
-      if (acc.empty()) break;
+    auto corrupt = [&](const Status& st) {
+      return Status::Corruption("trigram index, segment " + std::to_string(seg.segment) + ": " + st.message());
+    };
+    bool all = true;
+    for (size_t k = 0; k < keys.size() && all; k++) {
+      CUSTODIAN_ASSIGN_OR_RETURN(rows[k], GramRow((seg.segment << kGramBits) | int64_t(keys[k])));
+      all = rows[k] != nullptr;
     }
-    if (acc.empty()) continue;
+    if (!all) continue;  // a trigram no text of the segment has
+    // The rarest trigram first (the shortest row); the others are only probed for its texts.
+    for (size_t k = 0; k < keys.size(); k++) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows[a]->size() < rows[b]->size(); });
+    acc.clear();
+    masks[order[0]].clear();
+    Status st = DecodePostings(*rows[order[0]], seg.first_text, seg.last_text, &acc, &masks[order[0]]);
+    if (!st.ok()) return corrupt(st);
+    for (size_t i = 1; i < order.size() && !acc.empty(); i++) {
+      size_t k = order[i];
+      st = PostingMasksFor(*rows[k], seg.first_text, seg.last_text, acc, &masks[k]);
+      if (!st.ok()) return corrupt(st);
+      size_t kept = 0;
+      for (size_t j = 0; j < acc.size(); j++) {
+        if (masks[k][j] == 0) continue;
+        acc[kept] = acc[j];
+        for (size_t e = 0; e <= i; e++) masks[order[e]][kept] = masks[order[e]][j];
+        kept++;
+      }
+      acc.resize(kept);
+      for (size_t e = 0; e <= i; e++) masks[order[e]].resize(kept);
+    }
     // Every trigram is there; keep the texts where each run's trigrams also sit at consecutive
     // positions (modulo 8).
-    std::fill(at.begin(), at.end(), 0);
-    std::vector<uint8_t> key_mask(keys.size());
-    for (int64_t id : acc) {
-      for (size_t k = 0; k < keys.size(); k++) {
-        while (ids[k][at[k]] < id) at[k]++;  // acc is a subset of every list
-        key_mask[k] = masks[k][at[k]];
-      }
+    for (size_t j = 0; j < acc.size(); j++) {
       bool fits = true;
       for (const auto& rk : run_keys) {
         run_masks.clear();
-        for (size_t k : rk) run_masks.push_back(key_mask[k]);
+        for (size_t k : rk) run_masks.push_back(masks[k][j]);
         if (!RunFits(run_masks.data(), run_masks.size())) {
           fits = false;
           break;
         }
       }
-      if (fits) out.push_back(id);
+      if (fits) out.push_back(acc[j]);
     }
   }
   return out;
@@ -465,7 +471,7 @@ Status Index::Clear() {
   CUSTODIAN_RETURN_IF_ERROR(db_->Exec("DELETE FROM grams"));
   CUSTODIAN_RETURN_IF_ERROR(db_->Exec("DELETE FROM gram_segments"));
   grams_.Clear();
-  gram_segments_.reset();
+  ForgetGrams();
   CUSTODIAN_RETURN_IF_ERROR(db_->Exec("INSERT INTO words(words) VALUES('delete-all')"));
   return db_->Exec("INSERT INTO names(names) VALUES('delete-all')");
 }
@@ -543,6 +549,7 @@ Status Index::RemoveFromGrams(const std::vector<int64_t>& dead) {
       }
     }
   }
+  ForgetGrams();  // rows read before are stale now
   return Status::Ok();
 }
 

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -81,7 +82,7 @@ class Index {
   Result<std::vector<int64_t>> TextsWithLiteral(const std::vector<GramRun>& runs);
   // Forgets what was read from earlier transactions (the list of trigram segments); call at the
   // start of each read transaction, since another process may have rebuilt the index.
-  void NewSnapshot() { gram_segments_.reset(); }
+  void NewSnapshot() { ForgetGrams(); }
   Result<std::vector<int64_t>> UncoveredTexts();
 
   // Threads (JWZ-style, decided as messages arrive, independent of their order): messages are
@@ -143,9 +144,17 @@ class Index {
     int64_t segment, first_text, last_text;
   };
   Result<const std::vector<GramSegment>*> GramSegments();
+  // A trigram's postings row in a segment (nullptr: none), read once per snapshot: the atoms of
+  // one regex often share trigrams.
+  Result<const std::string*> GramRow(int64_t key);
+  void ForgetGrams() {
+    gram_segments_.reset();
+    gram_rows_.clear();
+  }
   catalog::Database* db_;
   GramAccumulator grams_;
   std::optional<std::vector<GramSegment>> gram_segments_;
+  std::unordered_map<int64_t, std::optional<std::string>> gram_rows_;
   catalog::Statement get_gram_;
   catalog::Statement find_text_, add_text_, add_words_, add_names_, get_text_;
   catalog::Statement thread_of_id_, add_thread_id_, thread_of_subject_, add_thread_subject_, set_thread_;
