@@ -301,7 +301,7 @@ Result<const store::DecodedBlock*> ArchiveImpl::LoadBlock(int64_t block_id) {
   CUSTODIAN_ASSIGN_OR_RETURN(std::string rec, segments_->Read(b.loc));
   CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
   // Text blocks stay compressed entry by entry: a snippet needs one text, not its neighbours.
-  auto decoded = store::DecodeBlock(rec, keys_.BlockKey(b.seed), Dicts(), /*expand=*/false);
+  auto decoded = store::DecodeBlock(std::move(rec), keys_.BlockKey(b.seed), Dicts(), /*expand=*/false);
   if (!decoded.ok())
     return Status::Corruption("block " + std::to_string(block_id) + " at segment " + std::to_string(b.loc.segment) +
                               " offset " + std::to_string(b.loc.offset) + ": " + decoded.status().message());

@@ -23,7 +23,7 @@ namespace custodian {
 namespace {
 
 constexpr size_t kSnippetContext = 70;
-constexpr size_t kParallelCheckBytes = 16 << 20;
+constexpr size_t kParallelCheckBytes = 256 << 10;
 
 // Lower-cases ASCII and folds Latin-1 accented letters (é -> e), as the word index does, keeping
 // for each folded byte the offset of the original character it came from.
@@ -251,32 +251,46 @@ Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
     for (size_t i; (i = next.fetch_add(1)) < work.size();) {
       auto rec = segments_->Read(blocks[i].loc);
       // Per-entry blocks stay compressed: only the candidates are decompressed.
-      Result<store::DecodedBlock> decoded = rec.ok() ? store::DecodeBlock(*rec, keys_.BlockKey(blocks[i].seed), dicts,
+      Result<store::DecodedBlock> decoded = rec.ok() ? store::DecodeBlock(std::move(*rec), keys_.BlockKey(blocks[i].seed), dicts,
                                                                           /*expand=*/false)
                                                      : Result<store::DecodedBlock>(rec.status());
       if (!decoded.ok()) return fail(blocks[i].block_id, decoded.status());
       for (const auto& r : work[i].second) {
         if (r.slot >= decoded->ids.size()) continue;
-        std::string_view t;
-        if (decoded->expanded) {
-          t = decoded->message(r.slot);
-        } else {
-          auto e = store::DecodeEntry(*decoded, r.slot, dicts);
-          if (!e.ok()) return fail(blocks[i].block_id, e.status());
-          entry = std::move(*e);
-          t = entry;
-        }
-        bool hit = re ? RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), *re)
-                      : t.find(node.text) != std::string_view::npos;
+        // Decompressed a zstd block at a time, and no further than the first sure hit.
+        bool hit = false;
+        size_t checked = 0;  // a literal: bytes searched so far; a regex: bytes at the last check
+        auto enough = [&](std::string_view t, bool complete) {
+          if (!re) {
+            if (node.text.empty()) return hit = true;
+            size_t from = checked >= node.text.size() ? checked - node.text.size() + 1 : 0;
+            checked = t.size();
+            return hit = t.find(node.text, from) != std::string_view::npos;
+          }
+          // A regex is checked on a prefix only when it has grown fourfold (so at most a third
+          // more work than once at the end), and a match there counts only if it ends before
+          // the prefix does: what follows could change it (`\b`, `$`), nothing before can.
+          if (!complete && t.size() < 4 * checked) return false;
+          checked = std::max<size_t>(t.size(), 1);
+          re2::StringPiece text(t.data(), t.size()), m;
+          // Whether there is a match at all is the cheaper question (RE2 stops at the first);
+          // where it ends is asked only of a prefix that has one.
+          if (!RE2::PartialMatch(text, *re)) return false;
+          if (complete) return hit = true;
+          return hit = re->Match(text, 0, t.size(), RE2::UNANCHORED, &m, 1) &&
+                       size_t(m.data() + m.size() - t.data()) < t.size();
+        };
+        Status st = store::DecodeEntryPrefix(*decoded, r.slot, dicts, &entry, enough);
+        if (!st.ok()) return fail(blocks[i].block_id, st);
         if (hit) mine.push_back(r.text_id);
       }
     }
     std::lock_guard<std::mutex> lock(mu);
     matched.insert(matched.end(), mine.begin(), mine.end());
   };
-  // A second thread pays for itself only on a large read: starting it, and its cold allocator
-  // and zstd context, cost more than a few megabytes of text take to check (measured: 5.5 MB of
-  // candidates checked in 29 ms on one thread, 37 ms on two).
+  // A second thread pays for itself once there is more than a little to read: starting it, its
+  // cold allocator and zstd context cost ~0.2 ms (measured on Enron, `text:"Kenneth Lay"`: 2 MB
+  // of candidates checked in 4.2 ms on one thread, 2.7 ms on two).
   size_t bytes = 0;
   for (const auto& [block, rows] : work)
     for (const auto& r : rows) bytes += r.size;

@@ -1,3 +1,5 @@
+// ZSTD_c_maxBlockSize and the block-at-a-time decompression API (zstd >= 1.5.4).
+#define ZSTD_STATIC_LINKING_ONLY
 #include "store/block.h"
 
 #include "util/aead.h"
@@ -139,13 +141,26 @@ std::string EncodeBlock(uint64_t block_id, const std::vector<BlockEntry>& entrie
   return Seal(block_id, uint32_t(entries.size()), kCompressionZstd, compressed, key);
 }
 
+namespace {
+
+// One entry's frame, in zstd blocks of at most kEntryZstdBlockBytes; returns its length.
+size_t CompressEntryFrame(char* dst, size_t capacity, std::string_view data, const Dictionary* dict) {
+  ZSTD_CCtx* c = ThreadCCtx();
+  ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
+  if (dict && dict->cdict()) ZSTD_CCtx_refCDict(c, dict->cdict());
+  else ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, kZstdLevel);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_maxBlockSize, int(kEntryZstdBlockBytes));
+  size_t n = ZSTD_compress2(c, dst, capacity, data.data(), data.size());
+  ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);  // the context serves whole blocks too
+  assert(!ZSTD_isError(n));
+  return n;
+}
+
+}  // namespace
+
 std::string CompressEntry(std::string_view data, const Dictionary* dict) {
   std::string out(ZSTD_compressBound(data.size()), '\0');
-  size_t n = dict && dict->cdict()
-                 ? ZSTD_compress_usingCDict(ThreadCCtx(), out.data(), out.size(), data.data(), data.size(), dict->cdict())
-                 : ZSTD_compressCCtx(ThreadCCtx(), out.data(), out.size(), data.data(), data.size(), kZstdLevel);
-  assert(!ZSTD_isError(n));
-  out.resize(n);
+  out.resize(CompressEntryFrame(out.data(), out.size(), data, dict));
   return out;
 }
 
@@ -164,12 +179,7 @@ std::string EncodePerEntryBlock(uint64_t block_id, const std::vector<BlockEntry>
       frames.append(e.frame);
     } else {
       frames.resize(at + ZSTD_compressBound(e.data.size()));
-      size_t n = dict_id ? ZSTD_compress_usingCDict(ThreadCCtx(), frames.data() + at, frames.size() - at,
-                                                    e.data.data(), e.data.size(), dict->cdict())
-                         : ZSTD_compressCCtx(ThreadCCtx(), frames.data() + at, frames.size() - at, e.data.data(),
-                                             e.data.size(), kZstdLevel);
-      assert(!ZSTD_isError(n));
-      frames.resize(at + n);
+      frames.resize(at + CompressEntryFrame(frames.data() + at, frames.size() - at, e.data, dict_id ? dict : nullptr));
     }
     frame_len.push_back(uint32_t(frames.size() - at));
   }
@@ -233,19 +243,25 @@ Result<std::string> Decompress(std::string_view frame, uint32_t size, uint32_t d
 
 Result<DecodedBlock> DecodeBlock(std::string_view record, const Key& key, const DictionaryLookup& dicts,
                                  bool expand) {
+  return DecodeBlock(std::string(record), key, dicts, expand);
+}
+
+Result<DecodedBlock> DecodeBlock(std::string&& record, const Key& key, const DictionaryLookup& dicts, bool expand) {
   CUSTODIAN_ASSIGN_OR_RETURN(BlockHeader h, DecodeBlockHeader(record));
   if (record.size() != kBlockHeaderSize + h.payload_length)
     return Status::Corruption("block record length does not match its header");
   if (!BlockCrcMatches(record)) return Status::Corruption("block checksum mismatch");
   size_t clen = h.payload_length - crypto_aead_xchacha20poly1305_ietf_ABYTES;
-  std::string compressed(record.substr(kBlockHeaderSize, clen));
-  if (!AeadOpen(reinterpret_cast<uint8_t*>(compressed.data()), clen, reinterpret_cast<const uint8_t*>(record.data()),
-                kAdBytes, h.nonce, key.data(), reinterpret_cast<const uint8_t*>(record.data()) + kBlockHeaderSize + clen))
+  // Decrypted in place: the payload becomes the compressed bytes, header and tag stay.
+  auto* payload = reinterpret_cast<uint8_t*>(record.data()) + kBlockHeaderSize;
+  if (!AeadOpen(payload, clen, reinterpret_cast<const uint8_t*>(record.data()), kAdBytes, h.nonce, key.data(),
+                payload + clen))
     return Status::Corruption("block " + std::to_string(h.block_id) +
                               " fails authentication (wrong key or altered content)");
   DecodedBlock b;
   b.block_id = h.block_id;
   b.compression = h.compression;
+  std::string_view compressed(record.data() + kBlockHeaderSize, clen);
   if (h.compression == kCompressionZstdPerEntry) {
     std::string_view p = compressed;
     if (p.size() < 8 || Get32(p.data()) != h.count) return Status::Corruption("block directory mismatch");
@@ -260,12 +276,12 @@ Result<DecodedBlock> DecodeBlock(std::string_view record, const Key& key, const 
       uint32_t size = Get32(e + 32), flen = Get32(e + 36);
       if (at + flen > p.size()) return Status::Corruption("block entry extends past its end");
       b.ids.push_back(id);
-      b.spans.emplace_back(at, flen);
+      b.spans.emplace_back(kBlockHeaderSize + at, flen);  // frames stay where they are in the record
       b.sizes.push_back(size);
       at += flen;
     }
     if (at != p.size()) return Status::Corruption("block has trailing bytes");
-    b.plain = std::move(compressed);
+    b.plain = std::move(record);
     b.expanded = false;
     if (!expand) return b;
     std::string plain;
@@ -312,6 +328,44 @@ Result<std::string> DecodeEntry(const DecodedBlock& b, size_t slot, const Dictio
                                                     std::to_string(b.block_id));
   if (b.expanded) return std::string(b.message(slot));
   return Decompress(b.message(slot), b.sizes[slot], b.dict_id, dicts, b.block_id);
+}
+
+Status DecodeEntryPrefix(const DecodedBlock& b, size_t slot, const DictionaryLookup& dicts, std::string* out,
+                         const std::function<bool(std::string_view decoded, bool complete)>& enough) {
+  if (slot >= b.ids.size()) return Status::NotFound("no entry " + std::to_string(slot) + " in block " +
+                                                    std::to_string(b.block_id));
+  if (b.expanded) {
+    enough(b.message(slot), true);
+    return Status::Ok();
+  }
+  auto bad = [&] { return Status::Corruption("cannot decompress an entry of block " + std::to_string(b.block_id)); };
+  uint32_t size = b.sizes[slot];
+  if (size > kMaxBlockPayload) return Status::Corruption("implausible entry size in block " + std::to_string(b.block_id));
+  ZSTD_DCtx* d = ThreadDCtx();
+  size_t rc;
+  if (b.dict_id) {
+    const Dictionary* dict = dicts ? dicts(b.dict_id) : nullptr;
+    if (!dict) return Status::Corruption("block " + std::to_string(b.block_id) + " needs dictionary " +
+                                         std::to_string(b.dict_id) + ", which the archive does not have");
+    rc = ZSTD_decompressBegin_usingDDict(d, dict->ddict());
+  } else {
+    rc = ZSTD_decompressBegin(d);
+  }
+  if (ZSTD_isError(rc)) return bad();
+  if (out->size() < size) out->resize(size);  // grows only: the caller's buffer is reused
+  std::string_view in = b.message(slot);
+  size_t pos = 0;
+  while (size_t need = ZSTD_nextSrcSizeToDecompress(d)) {
+    if (need > in.size()) return bad();
+    size_t got = ZSTD_decompressContinue(d, out->data() + pos, size - pos, in.data(), need);
+    if (ZSTD_isError(got)) return bad();
+    in.remove_prefix(need);
+    pos += got;
+    if (got && pos < size && enough(std::string_view(out->data(), pos), false)) return Status::Ok();
+  }
+  if (pos != size || !in.empty()) return bad();
+  enough(std::string_view(out->data(), pos), true);
+  return Status::Ok();
 }
 
 std::string EncodeSegmentHeader(uint64_t segment_number) {

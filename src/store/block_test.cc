@@ -115,5 +115,70 @@ TEST(Block, PerEntryBlocksWithAndWithoutADictionary) {
   EXPECT_NE(missing.status().message().find("needs dictionary 5"), std::string::npos) << missing.status().ToString();
 }
 
+// An entry is decompressed a zstd block at a time: each prefix handed out is the entry's own,
+// a search can stop at the first, and one that never stops sees the whole entry last.
+TEST(Block, EntriesDecompressAPrefixAtATime) {
+  Key key = Keys::FromMaster(Key{7}).BlockKey(Keys::NewSeed());
+  std::vector<std::string> texts;
+  for (int i = 0; i < 40; i++) {
+    std::string t = "Subject: report " + std::to_string(i) + "\n\n";
+    for (int line = 0; t.size() < 1000 + size_t(i) * 700; line++)
+      t += "line " + std::to_string(line * 7919 % 10007) + " of the numbers for region " + std::to_string(i) + "\n";
+    texts.push_back(t);
+  }
+  std::vector<std::string_view> samples(texts.begin(), texts.end());
+  auto dict = Dictionary::Create(3, TrainDictionary(samples, 2048));
+  DictionaryLookup dicts = [&](uint32_t id) { return id == 3 ? dict.get() : nullptr; };
+  std::vector<BlockEntry> entries;
+  for (const auto& t : texts) entries.push_back({ComputeSha256(t), t});
+  for (const Dictionary* d : {static_cast<const Dictionary*>(nullptr), static_cast<const Dictionary*>(dict.get())}) {
+    std::string rec = EncodePerEntryBlock(9, entries, key, d);
+    auto lazy = DecodeBlock(rec, key, dicts, /*expand=*/false);
+    ASSERT_TRUE(lazy.ok()) << lazy.status().ToString();
+    auto whole = DecodeBlock(rec, key, dicts);
+    ASSERT_TRUE(whole.ok());
+    std::string buf;
+    for (size_t i = 0; i < texts.size(); i++) {
+      std::vector<size_t> seen;
+      bool completed = false;
+      ASSERT_TRUE(DecodeEntryPrefix(*lazy, i, dicts, &buf, [&](std::string_view t, bool complete) {
+                    EXPECT_EQ(t, std::string_view(texts[i]).substr(0, t.size()));
+                    EXPECT_TRUE(seen.empty() || t.size() > seen.back());
+                    seen.push_back(t.size());
+                    completed = complete;
+                    return false;
+                  }).ok());
+      EXPECT_TRUE(completed);
+      EXPECT_EQ(seen.back(), texts[i].size());
+      // At most kEntryZstdBlockBytes at a time: a long entry comes in several prefixes.
+      EXPECT_GE(seen.size(), (texts[i].size() + kEntryZstdBlockBytes - 1) / kEntryZstdBlockBytes);
+      int calls = 0;
+      ASSERT_TRUE(DecodeEntryPrefix(*lazy, i, dicts, &buf, [&](std::string_view, bool) { return ++calls > 0; }).ok());
+      EXPECT_EQ(calls, 1);  // stopped at the first
+      // An expanded block hands out the whole entry at once.
+      calls = 0;
+      ASSERT_TRUE(DecodeEntryPrefix(*whole, i, dicts, &buf, [&](std::string_view t, bool complete) {
+                    EXPECT_TRUE(complete);
+                    EXPECT_EQ(t, texts[i]);
+                    return ++calls > 0;
+                  }).ok());
+      EXPECT_EQ(calls, 1);
+    }
+    // A truncated frame is an error, not a crash or a wrong prefix. (Altered bytes cannot reach
+    // here: the block's authentication tag has been checked.)
+    DecodedBlock broken = *lazy;
+    broken.spans[38].second /= 2;
+    broken.spans[39].second -= 1;
+    for (size_t slot : {size_t(38), size_t(39)}) {
+      Status st = DecodeEntryPrefix(broken, slot, dicts, &buf, [&](std::string_view t, bool) {
+        EXPECT_EQ(t, std::string_view(texts[slot]).substr(0, t.size()));
+        return false;
+      });
+      EXPECT_FALSE(st.ok()) << slot;
+    }
+    EXPECT_FALSE(DecodeEntryPrefix(*lazy, texts.size(), dicts, &buf, [](std::string_view, bool) { return true; }).ok());
+  }
+}
+
 }  // namespace
 }  // namespace custodian::store
