@@ -1,10 +1,7 @@
 #include "mime/charset.h"
 
-#include <gmime/gmime.h>
-
-#include <cerrno>
-
 #include "mime/message.h"
+#include "mime/parser.h"
 #include "util/text.h"
 
 namespace custodian::mime {
@@ -27,39 +24,6 @@ bool IsLatin1Like(const std::string& cs) {
 }
 
 bool IsUtf8Name(const std::string& cs) { return cs == "utf-8" || cs == "utf8"; }
-
-// iconv with U+FFFD for each undecodable byte, so one bad byte does not lose the rest.
-std::string IconvToUtf8(iconv_t cd, std::string_view bytes) {
-  std::string out(bytes.size() * 2 + 16, '\0');
-  char* in = const_cast<char*>(bytes.data());
-  size_t in_left = bytes.size();
-  size_t used = 0;
-  bool flushed = false;
-  while (!flushed) {
-    char* dst = out.data() + used;
-    size_t dst_left = out.size() - used;
-    // With no input left, a null input pointer flushes any pending shift state (ISO-2022-JP).
-    size_t rc = in_left > 0 ? iconv(cd, &in, &in_left, &dst, &dst_left)
-                            : iconv(cd, nullptr, nullptr, &dst, &dst_left);
-    used = out.size() - dst_left;
-    if (rc != static_cast<size_t>(-1)) {
-      flushed = in_left == 0;
-    } else if (errno == E2BIG) {
-      out.resize(out.size() * 2);
-    } else if (in_left > 0) {  // EILSEQ or a truncated sequence: replace one byte, go on
-      out.resize(used);
-      AppendUtf8(&out, kReplacement);
-      used = out.size();
-      out.resize(used + in_left * 2 + 16);
-      in++;
-      in_left--;
-    } else {
-      flushed = true;
-    }
-  }
-  out.resize(used);
-  return out;
-}
 
 }  // namespace
 
@@ -101,7 +65,8 @@ std::string Windows1252ToUtf8(std::string_view bytes) {
   return out;
 }
 
-bool ConvertToUtf8(std::string_view bytes, std::string_view charset, std::string* out) {
+bool ConvertToUtf8With(std::string_view bytes, std::string_view charset, std::string* out,
+                       bool (*iconv_to_utf8)(std::string_view, const std::string&, std::string*)) {
   std::string cs = ToLowerAscii(TrimAscii(charset));
   if (cs.empty() || IsLatin1Like(cs) || IsUtf8Name(cs)) {
     if (IsValidUtf8(bytes)) {
@@ -113,14 +78,10 @@ bool ConvertToUtf8(std::string_view bytes, std::string_view charset, std::string
     }
     return true;
   }
-  InitMime();  // GMime's iconv cache
-  iconv_t cd = g_mime_iconv_open("UTF-8", cs.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) {
+  if (!iconv_to_utf8(bytes, cs, out)) {
     *out = IsValidUtf8(bytes) ? std::string(bytes) : Windows1252ToUtf8(bytes);
     return false;
   }
-  *out = IconvToUtf8(cd, bytes);
-  g_mime_iconv_close(cd);
   if (!IsValidUtf8(*out)) *out = ToValidUtf8(*out);
   return true;
 }

@@ -1,3 +1,4 @@
+// The mail parser proper, on GMime (see parser.h for where it is linked).
 #include "mime/message.h"
 
 #include <gmime/gmime.h>
@@ -654,22 +655,6 @@ ParsedMessage ParseMessage(std::string_view raw, const Limits& limits) {
 
 void ForEachAttachment(std::string_view raw, const Limits& limits, const AttachmentFn& fn) {
   Parse(raw, limits, &fn, false);
-}
-
-std::string FormatAddresses(const std::vector<Address>& list) {
-  std::string r;
-  for (const Address& a : list) {
-    if (a.name.empty() && a.address.empty()) continue;
-    if (!r.empty()) r += ", ";
-    if (a.name.empty()) {
-      r += a.address;
-    } else if (a.address.empty()) {
-      r += a.name;
-    } else {
-      r += a.name + " <" + a.address + ">";
-    }
-  }
-  return r;
 }
 
 }  // namespace custodian::mime
