@@ -864,11 +864,11 @@ Result<std::vector<Index::Match>> Index::Search(const query::Node& root, const T
     std::string match;
     for (const auto* w : words) match += (match.empty() ? "" : " OR ") + MatchExpression(*w);
     c.params.push_back(match);
-    sql = "SELECT m.msg, m.sha256 FROM messages m LEFT JOIN (SELECT rowid AS tid, bm25(words) AS score FROM words"
+    sql = "SELECT m.msg, m.sha256 FROM messages m INDEXED BY messages_keys LEFT JOIN (SELECT rowid AS tid, bm25(words) AS score FROM words"
           " WHERE words MATCH ?" + std::to_string(c.params.size()) + ") r ON r.tid = m.text_id"
           " WHERE m.msg IN (" + c.sql + ") ORDER BY r.score IS NULL, r.score, m.date DESC, m.msg DESC" + window;
   } else {
-    sql = "SELECT m.msg, m.sha256 FROM messages m WHERE m.msg IN (" + c.sql +
+    sql = "SELECT m.msg, m.sha256 FROM messages m INDEXED BY messages_keys WHERE m.msg IN (" + c.sql +
           ") ORDER BY m.date IS NULL, m.date DESC, m.msg DESC" + window;
   }
   CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare(sql));
