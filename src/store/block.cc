@@ -17,7 +17,11 @@ namespace {
 
 constexpr char kBlockMagic[4] = {'C', 'B', 'L', 'K'};
 constexpr char kSegmentMagic[8] = {'C', 'U', 'S', 'T', 'S', 'E', 'G', '1'};
-constexpr int kZstdLevel = 3;
+constexpr int kZstdLevel = 3;  // searchable texts: one frame each, often read back
+// Message blocks (1 MiB, read back one at a time, rarely): level 6 is 0.021x the raw mail
+// smaller than level 3 on Enron (0.231x vs 0.252x of the messages), which the archive's size
+// budget needs; it costs the writer ~0.4 s of CPU per 58 MB. Decompression is as fast.
+constexpr int kMessageBlockZstdLevel = 6;
 constexpr size_t kAdBytes = 28;  // header bytes bound to the ciphertext as additional data
 constexpr size_t kCrcOffset = 52;
 
@@ -135,7 +139,7 @@ std::string EncodeBlock(uint64_t block_id, const std::vector<BlockEntry>& entrie
 
   std::string compressed(ZSTD_compressBound(plain.size()), '\0');
   size_t clen = ZSTD_compressCCtx(ThreadCCtx(), compressed.data(), compressed.size(), plain.data(), plain.size(),
-                                  kZstdLevel);
+                                  kMessageBlockZstdLevel);
   assert(!ZSTD_isError(clen));  // only fails on a too-small buffer, which compressBound rules out
   compressed.resize(clen);
   return Seal(block_id, uint32_t(entries.size()), kCompressionZstd, compressed, key);
