@@ -24,7 +24,7 @@ constexpr size_t kTargetBlockRawBytes = 1024 * 1024;
 // Searchable texts are compressed one by one (with a dictionary trained on the archive's own
 // texts), so a substring or regex search decompresses only its candidates; their blocks are
 // smaller, so it also decrypts little else.
-constexpr size_t kTargetTextBlockRawBytes = 16 * 1024;
+constexpr size_t kTargetTextBlockRawBytes = 8 * 1024;
 // Entries of per-entry blocks are compressed in zstd blocks of at most this much text (a zstd
 // block is the unit of decompression): ~0.6% larger on Enron than zstd's default of 128 KiB.
 constexpr size_t kEntryZstdBlockBytes = 4096;
