@@ -10,6 +10,9 @@ namespace {
 static_assert(sizeof(Limits) == 5 * sizeof(size_t));
 static_assert(sizeof(Address) == 2 * sizeof(std::string));
 static_assert(sizeof(Header) == 2 * sizeof(std::string));
+static_assert(sizeof(Attachment) == 4 * sizeof(std::string) + 2 * 8);  // + size, is_inline
+// 10 vectors, 4 strings, and has_date, date, tz_offset_minutes, part_count (8 bytes each, padded).
+static_assert(sizeof(ParsedMessage) == 10 * sizeof(std::vector<int>) + 4 * sizeof(std::string) + 4 * 8);
 
 class Writer {
  public:
