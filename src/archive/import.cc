@@ -255,6 +255,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
   for (const auto& p : paths)
     if (!Env::Default()->Exists(p)) return Status::NotFound("no such file or directory: " + p);
   CUSTODIAN_ASSIGN_OR_RETURN(mailbox::Format format, mailbox::ParseFormat(opts.format));
+  mime::InitMime();  // the parser (in the program: loaded now), so a missing one stops us before any mail is read
 
   CUSTODIAN_ASSIGN_OR_RETURN(std::unique_ptr<KeySources> keys,
                              KeySources::Open(catalog_.get(), opts.dkim_key_file, opts.dns));

@@ -44,7 +44,11 @@ const CustodianMimePlugin* Plugin() {
                    "custodian: it is built with custodian and must sit beside it (or be named by "
                    "CUSTODIAN_MIME_LIBRARY)\n",
                    path.c_str(), error.c_str());
-      std::exit(70);  // EX_SOFTWARE: an installation fault, not bad input
+      // EX_SOFTWARE: an installation fault, not bad input. _exit, not exit: other threads may
+      // be running (parse workers), and what is committed is already durable.
+      std::fflush(stdout);
+      std::fflush(stderr);
+      _exit(70);
     }
     return p;
   }();

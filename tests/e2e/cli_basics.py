@@ -2,8 +2,9 @@
 clear errors with non-zero exit codes."""
 import json
 import os
+import subprocess
 
-from harness import TempDir, done, expect, run, run_json, run_json_lines, sha256
+from harness import BIN, TempDir, done, expect, run, run_json, run_json_lines, sha256
 
 PLAIN = (b"From: =?utf-8?q?Ren=C3=A9e?= <renee@example.org>\nTo: Bob <bob@example.com>\n"
          b"Subject: =?iso-8859-1?q?R=E9sum=E9?= attached\nDate: Tue, 15 May 2001 09:00:00 +0200\n"
@@ -115,6 +116,20 @@ def main():
         tree = run_json_lines(a, "thread", sha256(reply)[:10])
         expect([(e["id"], e["depth"]) for e in tree] == [(sha256(root), 0), (sha256(reply), 1)], f"thread: {tree}")
         expect(run(a, "search", "--count", "thread:" + sha256(root)[:8]).stdout == b"2\n", "thread: query")
+
+        # The mail parser is custodian-mime.so beside the program. Without it, search and the
+        # other commands that never parse work as before; an import stops before reading any
+        # mail, says why, and leaves the archive as it was.
+        before = run(a, "search", "--count", "*").stdout
+        env = dict(os.environ, CUSTODIAN_MIME_LIBRARY=os.path.join(tmp, "no-such-parser.so"))
+        p = subprocess.run([BIN, "--archive", a, "search", "--count", "*"], capture_output=True, env=env)
+        expect(p.returncode == 0 and p.stdout == before, f"search without the parser: {p.returncode} {p.stderr!r}")
+        p = subprocess.run([BIN, "--archive", a, "import", "--custodian", "renee", t], capture_output=True, env=env)
+        expect(p.returncode == 70, f"import without the parser exited {p.returncode}")
+        expect(b"cannot load the mail parser" in p.stderr and b"no-such-parser.so" in p.stderr,
+               f"import without the parser: {p.stderr!r}")
+        expect(run(a, "search", "--count", "*").stdout == before, "a failed import changed the archive")
+        expect(run_json(a, "verify")["ok"], "verify after the failed import")
     done("cli basics")
 
 
