@@ -844,7 +844,17 @@ Status Index::Compile(const query::Node& n, const TextMatcher& matcher, Compiled
 Result<std::vector<Index::Match>> Index::Search(const query::Node& root, const TextMatcher& matcher, SortOrder order,
                                                 size_t offset, size_t limit, uint64_t* total) {
   Compiled c;
-  CUSTODIAN_RETURN_IF_ERROR(Compile(root, matcher, &c));
+  // A question about texts alone (words, phrases, text:, re: and their combinations) is
+  // answered by joining its texts to their messages, which saves SQLite a list of message ids
+  // to build and probe (5-7% of a word search with thousands of hits at x1).
+  std::string texts_sql;  // then: a SELECT of the text ids
+  if (IsTextLevel(root)) {
+    CUSTODIAN_RETURN_IF_ERROR(CompileText(root, matcher, &c));
+    texts_sql = c.sql;
+    c.sql = "SELECT msg FROM messages WHERE text_id IN (" + texts_sql + ")";  // what Compile gives
+  } else {
+    CUSTODIAN_RETURN_IF_ERROR(Compile(root, matcher, &c));
+  }
   auto bind_all = [&](catalog::Statement& s) {
     for (size_t i = 0; i < c.params.size(); i++) s.Bind(int(i + 1), c.params[i]);
   };
@@ -867,6 +877,10 @@ Result<std::vector<Index::Match>> Index::Search(const query::Node& root, const T
     sql = "SELECT m.msg, m.sha256 FROM messages m INDEXED BY messages_keys LEFT JOIN (SELECT rowid AS tid, bm25(words) AS score FROM words"
           " WHERE words MATCH ?" + std::to_string(c.params.size()) + ") r ON r.tid = m.text_id"
           " WHERE m.msg IN (" + c.sql + ") ORDER BY r.score IS NULL, r.score, m.date DESC, m.msg DESC" + window;
+  } else if (!texts_sql.empty()) {
+    sql = "SELECT m.msg, m.sha256 FROM messages h INDEXED BY messages_text JOIN messages m INDEXED BY messages_keys"
+          " ON m.msg = h.msg WHERE h.text_id IN (" + texts_sql + ") ORDER BY m.date IS NULL, m.date DESC, m.msg DESC" +
+          window;
   } else {
     sql = "SELECT m.msg, m.sha256 FROM messages m INDEXED BY messages_keys WHERE m.msg IN (" + c.sql +
           ") ORDER BY m.date IS NULL, m.date DESC, m.msg DESC" + window;
