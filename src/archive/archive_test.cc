@@ -218,6 +218,48 @@ TEST_F(ArchiveTest, VerifyNamesTheDamagedMessage) {
             Status::Code::kCorruption);
 }
 
+// Enough candidate text that two threads check it while the catalog is still being read, and
+// then a damaged segment: every match is found, and damage is an error, not a hang or a crash.
+TEST_F(ArchiveTest, SubstringSearchOverManyBlocksAndItsDamage) {
+  std::string filler;
+  for (int i = 0; filler.size() < 3000; i++) filler += "line " + std::to_string(i * 7919 % 10007) + " of filler\n";
+  for (int i = 0; i < 300; i++)
+    WriteFile(root_ / ("big/cur/" + std::to_string(i) + ".host:2,S"),
+              Msg("m" + std::to_string(i), filler + (i % 3 ? "the needle phrase " : "a haystack ") + std::to_string(i) + "\n"));
+  {
+    auto a = OpenW();
+    Import(a.get(), (root_ / "big").string(), "dan");
+    SearchOptions o;
+    o.count_only = true;
+    for (const char* q : {"text:\"needle phrase\"", "re:/needle phrase \\d+/", "re:/\\bneedle/"}) {
+      auto r = a->Search(q, o);
+      ASSERT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+      EXPECT_EQ(r->total, 200u) << q;
+    }
+  }
+  // Flip a byte every 2 KiB past the segment header: text blocks included.
+  auto seg = dir_ / "segments/00000001.seg";
+  std::fstream f(seg, std::ios::binary | std::ios::in | std::ios::out);
+  for (std::streamoff at = 4096; at < std::streamoff(fs::file_size(seg)); at += 2048) {
+    f.seekg(at);
+    char c;
+    f.get(c);
+    f.seekp(at);
+    f.put(char(c ^ 0x5a));
+  }
+  f.close();
+  auto a = Archive::Open(dir_, Archive::Mode::kReadOnly);
+  ASSERT_TRUE(a.ok());
+  SearchOptions o;
+  o.count_only = true;
+  for (const char* q : {"text:\"needle phrase\"", "re:/needle phrase \\d+/", "re:/\\bneedle/"}) {
+    auto r = (*a)->Search(q, o);
+    ASSERT_FALSE(r.ok()) << q;
+    EXPECT_EQ(r.status().code(), Status::Code::kCorruption) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("text block"), std::string::npos) << r.status().ToString();
+  }
+}
+
 TEST_F(ArchiveTest, TruncatedSegmentIsReported) {
   {
     auto a = OpenW();
