@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
