@@ -2,7 +2,6 @@
 
 #include <cstdint>
 
-#include "mime/charset.h"
 #include "util/text.h"
 
 namespace custodian::extract {
@@ -31,7 +30,7 @@ bool AppendReference(std::string_view ref, std::string* out) {
     cp = cp * (hex ? 16 : 10) + d;
     if (cp > 0x10FFFF) cp = 0xFFFD;  // saturate instead of overflowing on long digit strings
   }
-  mime::AppendUtf8(out, cp == 0 ? 0xFFFD : cp);
+  AppendUtf8(out, cp == 0 ? 0xFFFD : cp);
   return true;
 }
 

@@ -5,10 +5,9 @@
 #include <string>
 #include <string_view>
 
-namespace custodian::mime {
+#include "util/text.h"  // AppendUtf8
 
-// Appends code point `cp` as UTF-8; invalid code points become U+FFFD.
-void AppendUtf8(std::string* out, uint32_t cp);
+namespace custodian::mime {
 
 // Maps a byte 0x80..0x9F to its windows-1252 code point (HTML5 rules, undefined ones kept as C1).
 uint32_t Windows1252ToCodePoint(unsigned char byte);

@@ -21,4 +21,11 @@ TEST(Text, Helpers) {
   EXPECT_EQ(HumanBytes(1500), "1.5 KB");
 }
 
+TEST(Text, AppendUtf8EncodesAndReplacesInvalidCodePoints) {
+  std::string out;
+  for (uint32_t cp : {0x41u, 0xE9u, 0x20ACu, 0x1F600u, 0xD800u, 0x110000u}) AppendUtf8(&out, cp);
+  EXPECT_EQ(out, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_TRUE(IsValidUtf8(out));
+}
+
 }  // namespace custodian
