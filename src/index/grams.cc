@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/varint.h"
+
 namespace custodian::index {
 namespace {
 
@@ -163,12 +165,7 @@ std::string EncodePostings(const std::vector<int64_t>& ids, const std::vector<ui
   std::string row(1, char(kVarintsMasks));
   int64_t prev = first - 1;
   for (size_t k = 0; k < ids.size(); k++) {
-    auto gap = uint64_t(ids[k] - prev);
-    while (gap >= 0x80) {
-      row.push_back(char(0x80 | (gap & 0x7F)));
-      gap >>= 7;
-    }
-    row.push_back(char(gap));
+    PutVarint(&row, uint64_t(ids[k] - prev));
     row.push_back(char(masks[k]));
     prev = ids[k];
   }
@@ -239,116 +236,117 @@ void GramAccumulator::Clear() {
   bytes_ = 0;
 }
 
-Status DecodePostings(std::string_view row, int64_t first, int64_t last, std::vector<int64_t>* out,
-                      std::vector<uint8_t>* masks) {
+namespace {
+
+// A postings row split into its parts, its sizes checked against the segment first..last.
+struct Row {
+  uint8_t type;
+  std::string_view bits;   // bitmap encodings (1, 3): one bit per text of the segment
+  std::string_view rest;   // the masks after a bitmap (3), or the varint entries (0, 2)
+};
+
+Status SplitRow(std::string_view row, int64_t first, int64_t last, Row* out) {
   if (row.empty() || last < first) return Status::Corruption("empty trigram postings");
-  auto type = static_cast<uint8_t>(row[0]);
+  out->type = static_cast<uint8_t>(row[0]);
   row.remove_prefix(1);
-  if (type == kBitmap || type == kBitmapMasks) {
-    size_t span = size_t(last - first + 1), bitmap_bytes = (span + 7) / 8;
+  if (out->type == kBitmap || out->type == kBitmapMasks) {
+    size_t bitmap_bytes = (size_t(last - first + 1) + 7) / 8;
     if (row.size() < bitmap_bytes) return Status::Corruption("trigram bitmap of the wrong size");
-    std::string_view mask_bytes = row.substr(bitmap_bytes);
-    if (type == kBitmap && !mask_bytes.empty()) return Status::Corruption("trigram bitmap of the wrong size");
-    size_t n = 0;
-    for (size_t byte = 0; byte < bitmap_bytes; byte++) {
-      auto b = static_cast<unsigned char>(row[byte]);
-      while (b) {
-        int64_t id = first + int64_t(byte * 8 + size_t(__builtin_ctz(b)));
-        if (id > last) return Status::Corruption("trigram bitmap past its segment");
-        out->push_back(id);
-        uint8_t mask = 0xFF;
-        if (type == kBitmapMasks) {
-          if (n >= mask_bytes.size()) return Status::Corruption("trigram position masks missing");
-          mask = static_cast<uint8_t>(mask_bytes[n]);
-          if (mask == 0) return Status::Corruption("empty trigram position mask");
-        }
-        n++;
-        if (masks) masks->push_back(mask);
-        b &= b - 1;
-      }
-    }
-    if (type == kBitmapMasks && n != mask_bytes.size()) return Status::Corruption("trigram position masks left over");
+    out->bits = row.substr(0, bitmap_bytes);
+    out->rest = row.substr(bitmap_bytes);
+    if (out->type == kBitmap && !out->rest.empty()) return Status::Corruption("trigram bitmap of the wrong size");
     return Status::Ok();
   }
-  if (type != kVarints && type != kVarintsMasks)
-    return Status::Corruption("unknown trigram postings type " + std::to_string(type));
-  const bool with_masks = type == kVarintsMasks;
+  if (out->type != kVarints && out->type != kVarintsMasks)
+    return Status::Corruption("unknown trigram postings type " + std::to_string(out->type));
+  out->rest = row;
+  return Status::Ok();
+}
+
+// Calls fn(id, mask) for each text of a varint row (encodings 0 and 2), in order, while fn
+// returns true. Rows without masks give 0xFF ("anywhere").
+template <typename Fn>
+Status ForEachVarintPosting(const Row& row, int64_t first, int64_t last, Fn fn) {
+  const bool with_masks = row.type == kVarintsMasks;
   int64_t id = first - 1;
-  for (size_t at = 0; at < row.size();) {
-    uint64_t gap = 0;
-    for (int shift = 0;; shift += 7) {
-      if (at >= row.size() || shift > 56) return Status::Corruption("truncated trigram postings");
-      auto b = static_cast<unsigned char>(row[at++]);
-      gap |= uint64_t(b & 0x7F) << shift;
-      if (!(b & 0x80)) break;
-    }
+  for (size_t at = 0; at < row.rest.size();) {
+    uint64_t gap;
+    if (!GetVarint(row.rest, &at, &gap)) return Status::Corruption("truncated trigram postings");
     if (gap == 0 || gap > uint64_t(last - id)) return Status::Corruption("trigram postings out of range");
     id += int64_t(gap);
-    out->push_back(id);
     uint8_t mask = 0xFF;
     if (with_masks) {
-      if (at >= row.size()) return Status::Corruption("truncated trigram postings");
-      mask = static_cast<uint8_t>(row[at++]);
+      if (at >= row.rest.size()) return Status::Corruption("truncated trigram postings");
+      mask = static_cast<uint8_t>(row.rest[at++]);
       if (mask == 0) return Status::Corruption("empty trigram position mask");
     }
-    if (masks) masks->push_back(mask);
+    if (!fn(id, mask)) break;
   }
   return Status::Ok();
 }
 
-Status PostingMasksFor(std::string_view row, int64_t first, int64_t last, const std::vector<int64_t>& ids,
+}  // namespace
+
+Status DecodePostings(std::string_view data, int64_t first, int64_t last, std::vector<int64_t>* out,
+                      std::vector<uint8_t>* masks) {
+  Row row;
+  CUSTODIAN_RETURN_IF_ERROR(SplitRow(data, first, last, &row));
+  if (row.type == kVarints || row.type == kVarintsMasks) {
+    return ForEachVarintPosting(row, first, last, [&](int64_t id, uint8_t mask) {
+      out->push_back(id);
+      if (masks) masks->push_back(mask);
+      return true;
+    });
+  }
+  size_t n = 0;
+  for (size_t byte = 0; byte < row.bits.size(); byte++) {
+    for (auto b = static_cast<unsigned char>(row.bits[byte]); b; b &= b - 1) {
+      int64_t id = first + int64_t(byte * 8 + size_t(__builtin_ctz(b)));
+      if (id > last) return Status::Corruption("trigram bitmap past its segment");
+      out->push_back(id);
+      uint8_t mask = 0xFF;
+      if (row.type == kBitmapMasks) {
+        if (n >= row.rest.size()) return Status::Corruption("trigram position masks missing");
+        mask = static_cast<uint8_t>(row.rest[n]);
+        if (mask == 0) return Status::Corruption("empty trigram position mask");
+      }
+      n++;
+      if (masks) masks->push_back(mask);
+    }
+  }
+  if (row.type == kBitmapMasks && n != row.rest.size()) return Status::Corruption("trigram position masks left over");
+  return Status::Ok();
+}
+
+Status PostingMasksFor(std::string_view data, int64_t first, int64_t last, const std::vector<int64_t>& ids,
                        std::vector<uint8_t>* masks) {
   masks->assign(ids.size(), 0);
-  if (row.empty() || last < first) return Status::Corruption("empty trigram postings");
-  auto type = static_cast<uint8_t>(row[0]);
-  row.remove_prefix(1);
-  if (type == kBitmap || type == kBitmapMasks) {
-    size_t span = size_t(last - first + 1), bitmap_bytes = (span + 7) / 8;
-    if (row.size() < bitmap_bytes) return Status::Corruption("trigram bitmap of the wrong size");
-    std::string_view mask_bytes = row.substr(bitmap_bytes);
-    if (type == kBitmap && !mask_bytes.empty()) return Status::Corruption("trigram bitmap of the wrong size");
-    // rank: the number of set bits before byte `byte`, advanced as the ids ascend.
-    size_t byte = 0, rank = 0;
-    for (size_t j = 0; j < ids.size(); j++) {
-      if (ids[j] < first || ids[j] > last) return Status::Corruption("trigram lookup outside its segment");
-      size_t bit = size_t(ids[j] - first);
-      for (; byte < bit / 8; byte++) rank += size_t(__builtin_popcount(static_cast<unsigned char>(row[byte])));
-      auto b = static_cast<unsigned char>(row[byte]);
-      if (!(b & (1u << (bit % 8)))) continue;
-      if (type == kBitmap) {
-        (*masks)[j] = 0xFF;
-        continue;
-      }
-      size_t n = rank + size_t(__builtin_popcount(b & ((1u << (bit % 8)) - 1)));
-      if (n >= mask_bytes.size()) return Status::Corruption("trigram position masks missing");
-      (*masks)[j] = static_cast<uint8_t>(mask_bytes[n]);
-      if ((*masks)[j] == 0) return Status::Corruption("empty trigram position mask");
-    }
-    return Status::Ok();
+  Row row;
+  CUSTODIAN_RETURN_IF_ERROR(SplitRow(data, first, last, &row));
+  if (row.type == kVarints || row.type == kVarintsMasks) {
+    size_t j = 0;  // read no further than the last id asked about
+    return ForEachVarintPosting(row, first, last, [&](int64_t id, uint8_t mask) {
+      while (j < ids.size() && ids[j] < id) j++;
+      if (j < ids.size() && ids[j] == id) (*masks)[j++] = mask;
+      return j < ids.size();
+    });
   }
-  if (type != kVarints && type != kVarintsMasks)
-    return Status::Corruption("unknown trigram postings type " + std::to_string(type));
-  const bool with_masks = type == kVarintsMasks;
-  int64_t id = first - 1;
-  size_t j = 0;
-  for (size_t at = 0; at < row.size() && j < ids.size();) {
-    uint64_t gap = 0;
-    for (int shift = 0;; shift += 7) {
-      if (at >= row.size() || shift > 56) return Status::Corruption("truncated trigram postings");
-      auto b = static_cast<unsigned char>(row[at++]);
-      gap |= uint64_t(b & 0x7F) << shift;
-      if (!(b & 0x80)) break;
+  // rank: the number of set bits before byte `byte`, advanced as the ids ascend.
+  size_t byte = 0, rank = 0;
+  for (size_t j = 0; j < ids.size(); j++) {
+    if (ids[j] < first || ids[j] > last) return Status::Corruption("trigram lookup outside its segment");
+    size_t bit = size_t(ids[j] - first);
+    for (; byte < bit / 8; byte++) rank += size_t(__builtin_popcount(static_cast<unsigned char>(row.bits[byte])));
+    auto b = static_cast<unsigned char>(row.bits[byte]);
+    if (!(b & (1u << (bit % 8)))) continue;
+    if (row.type == kBitmap) {
+      (*masks)[j] = 0xFF;
+      continue;
     }
-    if (gap == 0 || gap > uint64_t(last - id)) return Status::Corruption("trigram postings out of range");
-    id += int64_t(gap);
-    uint8_t mask = 0xFF;
-    if (with_masks) {
-      if (at >= row.size()) return Status::Corruption("truncated trigram postings");
-      mask = static_cast<uint8_t>(row[at++]);
-      if (mask == 0) return Status::Corruption("empty trigram position mask");
-    }
-    while (j < ids.size() && ids[j] < id) j++;
-    if (j < ids.size() && ids[j] == id) (*masks)[j++] = mask;
+    size_t n = rank + size_t(__builtin_popcount(b & ((1u << (bit % 8)) - 1)));
+    if (n >= row.rest.size()) return Status::Corruption("trigram position masks missing");
+    (*masks)[j] = static_cast<uint8_t>(row.rest[n]);
+    if ((*masks)[j] == 0) return Status::Corruption("empty trigram position mask");
   }
   return Status::Ok();
 }

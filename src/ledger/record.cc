@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "util/varint.h"
+
 namespace custodian::ledger {
 namespace {
 
@@ -46,14 +48,6 @@ std::optional<uint16_t> FieldsOf(RecordType t) {
       return kMessage | kName | kReason | kDetail;
   }
   return std::nullopt;
-}
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(char(0x80 | (v & 0x7F)));
-    v >>= 7;
-  }
-  out->push_back(char(v));
 }
 
 uint64_t ZigZag(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "util/varint.h"
+
 namespace custodian::mime::wire {
 namespace {
 
@@ -16,10 +18,7 @@ static_assert(sizeof(ParsedMessage) == 10 * sizeof(std::vector<int>) + 4 * sizeo
 
 class Writer {
  public:
-  void U64(uint64_t v) {
-    for (; v >= 0x80; v >>= 7) out_ += char(v | 0x80);
-    out_ += char(v);
-  }
+  void U64(uint64_t v) { PutVarint(&out_, v); }
   void Str(std::string_view s) {
     U64(s.size());
     out_.append(s);
@@ -45,15 +44,10 @@ class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
   bool U64(uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (in_.empty()) return false;
-      auto b = static_cast<unsigned char>(in_[0]);
-      in_.remove_prefix(1);
-      *v |= uint64_t(b & 0x7F) << shift;
-      if (!(b & 0x80)) return true;
-    }
-    return false;
+    size_t at = 0;
+    if (!GetVarint(in_, &at, v)) return false;
+    in_.remove_prefix(at);
+    return true;
   }
   bool Size(size_t* v) {
     uint64_t x;
