@@ -40,9 +40,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto whole = DecodeBlock(per, key, dicts);
     auto lazy = DecodeBlock(per, key, dicts, /*expand=*/false);
     if (!whole.ok() || !lazy.ok() || whole->ids.size() != entries.size()) __builtin_trap();
+    std::string buf;
     for (size_t i = 0; i < entries.size(); i++) {
       auto e = DecodeEntry(*lazy, i, dicts);
       if (whole->message(i) != entries[i].data || !e.ok() || *e != entries[i].data) __builtin_trap();
+      // A zstd block at a time: every prefix is the entry's own, and the last is all of it.
+      std::string_view last;
+      bool complete = false;
+      custodian::Status st = DecodeEntryPrefix(*lazy, i, dicts, &buf, [&](std::string_view t, bool c) {
+        if (entries[i].data.substr(0, t.size()) != t) __builtin_trap();
+        last = t;
+        complete = c;
+        return false;
+      });
+      if (!st.ok() || !complete || last != entries[i].data) __builtin_trap();
     }
     // Damaged per-entry records fail cleanly too.
     if (!per.empty()) {

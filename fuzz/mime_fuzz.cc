@@ -1,11 +1,14 @@
 // libFuzzer target for the MIME parser and the HTML converter: neither may crash, hang or
-// return invalid UTF-8 on any input.
+// return invalid UTF-8 on any input. Also the wire format the custodian program and its parser
+// plugin exchange: a parsed message crosses it unchanged, and no input crashes its decoder.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "mime/message.h"
+#include "mime/wire.h"
 #include "util/text.h"
 
 namespace {
@@ -40,6 +43,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& a : m.attachments) CheckUtf8(a.filename);
   if (m.body_text.size() > limits.max_text_bytes) std::abort();
   if (m.part_count > limits.max_parts) std::abort();
+
+  std::string wire = custodian::mime::wire::EncodeMessage(m);
+  custodian::mime::ParsedMessage back;
+  if (!custodian::mime::wire::DecodeMessage(wire, &back) || custodian::mime::wire::EncodeMessage(back) != wire)
+    std::abort();
+  (void)custodian::mime::wire::DecodeMessage(input, &back);
 
   CheckUtf8(custodian::mime::HtmlToText(input));
   return 0;
