@@ -213,7 +213,7 @@ Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
     if (!re->ok()) return Status::InvalidArgument("invalid regular expression: " + re->error());
   }
   CUSTODIAN_ASSIGN_OR_RETURN(std::optional<std::vector<int64_t>> candidates, CandidateTexts(node));
-  CUSTODIAN_ASSIGN_OR_RETURN(uint64_t texts, index_->TextCount());
+  CUSTODIAN_ASSIGN_OR_RETURN(int64_t texts, index_->MaxTextId());  // about the number of texts
   CUSTODIAN_RETURN_IF_ERROR(LoadDictionaries());
   store::DictionaryLookup dicts = Dicts();
 
@@ -313,7 +313,7 @@ Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
     return Status::Ok();
   };
   Status produce = [&]() -> Status {
-    if (candidates && candidates->size() * 8 < texts) {
+    if (candidates && int64_t(candidates->size()) * 8 < texts) {
       for (int64_t id : *candidates) {
         auto r = index_->GetText(id);
         if (!r.ok() && r.status().code() == Status::Code::kNotFound) continue;  // a disposed text

@@ -622,6 +622,12 @@ Result<uint64_t> Index::TextCount() {
   return row ? uint64_t(s.Int(0)) : 0;
 }
 
+Result<int64_t> Index::MaxTextId() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT COALESCE(MAX(text_id), 0) FROM texts"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : 0;
+}
+
 Result<uint64_t> Index::UnindexedMessages() {
   CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT COUNT(*) FROM messages WHERE text_id IS NULL"));
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());

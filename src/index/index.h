@@ -116,7 +116,10 @@ class Index {
   Status ForEachTextInBlock(int64_t block_id, const std::function<Status(const TextRow&)>& fn);
   Status ForEachText(const std::function<Status(const TextRow&)>& fn);  // in storage order
   Result<uint64_t> UnindexedMessages();
-  Result<uint64_t> TextCount();
+  Result<uint64_t> TextCount();  // reads every row: for statistics, not for a search
+  // The highest text id, which bounds the number of texts (holes are disposed texts); a B-tree
+  // lookup, where COUNT(*) reads the whole table (0.25 ms at 25k texts, ~3 ms at 320k).
+  Result<int64_t> MaxTextId();
   // Cross-table invariants of the index; one line per problem found.
   Result<std::vector<std::string>> CheckConsistency();
 

@@ -242,9 +242,13 @@ TEST_F(IndexTest, DisposedTextLeavesWordsAndTrigrams) {
   ASSERT_TRUE(index_->FlushGrams(true).ok());
   EXPECT_EQ(Find("zyzzyva"), std::vector<int64_t>{msg});
   EXPECT_EQ(index_->TextsWithLiteral(LiteralRuns("kenneth"))->size(), 41u);
+  EXPECT_EQ(*index_->TextCount(), 41u);
+  EXPECT_EQ(*index_->MaxTextId(), tg);
   ASSERT_TRUE(cat_->RemoveMessage(msg).ok());
   EXPECT_EQ(*index_->TextUsers(tg), 0u);
   ASSERT_TRUE(index_->RemoveText(tg, &gone).ok());
+  EXPECT_EQ(*index_->TextCount(), 40u);
+  EXPECT_EQ(*index_->MaxTextId(), keep.back());  // the bound follows the highest text left
   ASSERT_TRUE(index_->RemoveFromGrams({tg}).ok());
   ASSERT_TRUE(index_->OptimizeWords().ok());
   EXPECT_EQ(*index_->TextsWithLiteral(LiteralRuns("kenneth")), keep);
