@@ -124,8 +124,8 @@ void GramAccumulator::Append(Postings& p, uint64_t gap, uint8_t mask) {
   buf[n++] = mask;
   for (size_t i = 0; i < n; i++) {
     if (p.fill == sizeof(Chunk::data)) {
-      chunks_[p.tail].next = uint32_t(chunks_.size());
-      p.tail = uint32_t(chunks_.size());
+      chunks_[p.tail].next = chunks_.size();
+      p.tail = chunks_.size();
       chunks_.emplace_back();
       p.fill = 0;
     }
@@ -144,12 +144,11 @@ void GramAccumulator::Add(int64_t text_id, std::string_view text) {
   for (const auto& [g, mask] : scratch_) {
     uint32_t& s = slot_[g];
     if (s == kNoSlot) {
-      s = uint32_t(postings_.size());
-      Postings p;
+      s = postings_.size();
+      Postings& p = postings_.emplace_back();
       p.last = first_ - 1;
-      p.head = p.tail = uint32_t(chunks_.size());
+      p.head = p.tail = chunks_.size();
       chunks_.emplace_back();
-      postings_.push_back(p);
       keys_.push_back(g);
       bytes_ += sizeof(Chunk) + sizeof(Postings);
     }
@@ -184,12 +183,11 @@ std::string EncodePostings(const std::vector<int64_t>& ids, const std::vector<ui
   return row;
 }
 
-std::vector<std::pair<uint32_t, std::string>> GramAccumulator::Take() {
+Status GramAccumulator::Drain(const std::function<Status(uint32_t, std::string_view)>& fn) {
   std::vector<uint32_t> order(keys_.size());
   for (uint32_t i = 0; i < order.size(); i++) order[i] = i;
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return keys_[a] < keys_[b]; });
-  std::vector<std::pair<uint32_t, std::string>> rows;
-  rows.reserve(order.size());
+  Status st;
   std::vector<int64_t> ids;
   std::vector<uint8_t> masks;
   for (uint32_t i : order) {
@@ -221,9 +219,19 @@ std::vector<std::pair<uint32_t, std::string>> GramAccumulator::Take() {
       }
       left -= take;
     }
-    rows.emplace_back(keys_[i], EncodePostings(ids, masks, first_, last_));
+    st = fn(keys_[i], EncodePostings(ids, masks, first_, last_));
+    if (!st.ok()) break;
   }
   Clear();
+  return st;
+}
+
+std::vector<std::pair<uint32_t, std::string>> GramAccumulator::Take() {
+  std::vector<std::pair<uint32_t, std::string>> rows;
+  (void)Drain([&](uint32_t key, std::string_view row) {
+    rows.emplace_back(key, std::string(row));
+    return Status::Ok();
+  });
   return rows;
 }
 

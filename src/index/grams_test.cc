@@ -79,6 +79,65 @@ TEST(Grams, AccumulatorRoundTripsBothEncodings) {
   EXPECT_TRUE(saw_varints);  // "rar" in a few
 }
 
+// Enough distinct trigrams that the accumulator's postings and chunks each fill more than one
+// slab (64 Ki entries); every row still decodes to exactly its texts and masks.
+TEST(Grams, AccumulatorRoundTripsAcrossSlabs) {
+  std::mt19937 rng(11);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 4000; i++) {
+    std::string t;
+    for (int k = 0; k < 60; k++) t += char(' ' + rng() % 95);
+    texts.push_back(t);
+  }
+  std::map<uint32_t, std::vector<std::pair<int64_t, uint8_t>>> expected;
+  GramAccumulator acc;
+  for (size_t i = 0; i < texts.size(); i++) {
+    acc.Add(int64_t(1 + i), texts[i]);
+    std::vector<GramMask> v;
+    TextGramMasks(texts[i], &v);
+    for (const auto& g : v) expected[g.key].emplace_back(int64_t(1 + i), g.mask);
+  }
+  ASSERT_GT(expected.size(), 70000u);  // more trigrams (and so more chunks) than one slab holds
+  size_t rows = 0;
+  uint32_t prev = 0;
+  Status st = acc.Drain([&](uint32_t gram, std::string_view row) {
+    EXPECT_TRUE(rows == 0 || gram > prev);
+    prev = gram;
+    rows++;
+    std::vector<int64_t> ids;
+    std::vector<uint8_t> masks;
+    EXPECT_TRUE(DecodePostings(row, 1, 4000, &ids, &masks).ok());
+    const auto& want = expected[gram];
+    EXPECT_EQ(ids.size(), want.size()) << gram;
+    for (size_t k = 0; k < ids.size() && k < want.size(); k++) {
+      EXPECT_EQ(ids[k], want[k].first);
+      EXPECT_EQ(masks[k], want[k].second);
+    }
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok());
+  EXPECT_EQ(rows, expected.size());
+  EXPECT_TRUE(acc.empty());
+}
+
+// Drain stops at the callback's first error, returns it, and leaves the accumulator empty and
+// usable.
+TEST(Grams, DrainStopsAtTheFirstError) {
+  GramAccumulator acc;
+  acc.Add(1, "alpha beta gamma");
+  size_t calls = 0;
+  Status st = acc.Drain([&](uint32_t, std::string_view) {
+    return ++calls == 3 ? Status::IOError("disk full") : Status::Ok();
+  });
+  EXPECT_EQ(st.code(), Status::Code::kIOError);
+  EXPECT_EQ(calls, 3u);
+  EXPECT_TRUE(acc.empty());
+  acc.Add(7, "delta");
+  auto rows = acc.Take();
+  EXPECT_EQ(rows.size(), 3u);  // del, elt, lta
+  EXPECT_EQ(acc.first(), 0);
+}
+
 // Position masks: bit p % 8 for each folded position p where the trigram starts.
 TEST(Grams, PositionMasks) {
   std::vector<GramMask> v;

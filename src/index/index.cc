@@ -250,11 +250,11 @@ Status Index::FlushGrams(bool force) {
                              db_->Prepare("INSERT INTO gram_segments(segment, first_text, last_text) VALUES(?,?,?)"));
   CUSTODIAN_RETURN_IF_ERROR(add_segment.Bind(1, segment).Bind(2, first).Bind(3, last).Exec());
   CUSTODIAN_ASSIGN_OR_RETURN(auto add_gram, db_->Prepare("INSERT INTO grams(key, postings) VALUES(?,?)"));
-  for (const auto& [gram, postings] : grams_.Take())
-    CUSTODIAN_RETURN_IF_ERROR(
-        add_gram.Bind(1, (segment << kGramBits) | int64_t(gram)).BindBlob(2, postings.data(), postings.size()).Exec());
+  Status st = grams_.Drain([&](uint32_t gram, std::string_view postings) {
+    return add_gram.Bind(1, (segment << kGramBits) | int64_t(gram)).BindBlob(2, postings.data(), postings.size()).Exec();
+  });
   ForgetGrams();
-  return Status::Ok();
+  return st;
 }
 
 Result<const std::vector<Index::GramSegment>*> Index::GramSegments() {
