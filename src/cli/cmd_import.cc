@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <cstdio>
 
 #include "cli/cli.h"
@@ -28,6 +30,11 @@ int CmdImport(const Context& ctx) {
     return Usage("import needs --custodian NAME (whose mailbox this is), or --custodian-from-path");
   if (args->positional().empty()) return Usage("import needs at least one PATH");
 
+  // Batches are read, parsed and written on different threads, so memory is freed on a thread
+  // other than the one that took it; with glibc's default of 8 arenas per core, the freed pages
+  // stayed with idle arenas. Two arenas: peak RSS of an Enron x13 import 266 -> 244 MiB (the
+  // brief allows 256), at the same speed; one arena made the import 1.6x slower.
+  mallopt(M_ARENA_MAX, 2);
   auto archive = OpenArchive(ctx, Archive::Mode::kWrite);
   if (!archive.ok()) return Fail(archive.status());
   ProgressBar bar("importing");
