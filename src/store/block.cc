@@ -1,5 +1,6 @@
 // ZSTD_c_maxBlockSize and the block-at-a-time decompression API (zstd >= 1.5.4).
 #define ZSTD_STATIC_LINKING_ONLY
+#define ZDICT_STATIC_LINKING_ONLY  // ZDICT_trainFromBuffer_fastCover with fixed parameters
 #include "store/block.h"
 
 #include "util/aead.h"
@@ -119,7 +120,20 @@ std::string TrainDictionary(const std::vector<std::string_view>& samples, size_t
   }
   if (sizes.size() < 16 || all.size() < 8 * max_bytes) return "";
   std::string dict(max_bytes, '\0');
-  size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), all.data(), sizes.data(), unsigned(sizes.size()));
+  // FastCover with fixed parameters. ZDICT_trainFromBuffer searches four segment sizes (k): on
+  // 8 MB of Enron texts it took 0.50 s, one training with k = 256 0.11 s, and all of Enron's x1
+  // texts compressed 0.8% smaller with the latter (the search chose k = 537, which did worse
+  // than each fixed value tried: 256, 537, 1024). In an Enron x1 import, training went from
+  // 3.3% to 1.1% of the CPU samples (on the writer thread), and the stored texts from 10.8 to
+  // 10.7 MB.
+  ZDICT_fastCover_params_t params{};
+  params.k = 256;
+  params.d = 8;
+  params.f = 20;
+  params.accel = 1;
+  params.zParams.compressionLevel = kZstdLevel;
+  size_t n = ZDICT_trainFromBuffer_fastCover(dict.data(), dict.size(), all.data(), sizes.data(),
+                                             unsigned(sizes.size()), params);
   if (ZDICT_isError(n)) return "";
   dict.resize(n);
   return dict;
