@@ -92,8 +92,22 @@ class ArchiveImpl : public Archive {
   Status VerifyLedger(VerifyReport* rep, const std::string& older_checkpoint);
   // Packs entries into blocks of ~1 MiB, appends them to the segment store and records them;
   // placed(i, block, slot) learns where entries[i] went. Not durable until the segments sync.
+  // The same in three steps, so that sealing can run on another thread: PlanBlocks numbers the
+  // blocks and places the entries; SealBlocks compresses and encrypts them (it touches nothing
+  // shared); WriteBlocks appends them in plan order and records them.
   Status AppendBlocks(catalog::BlockKind kind, const std::vector<store::BlockEntry>& entries, int64_t* next_block,
                       const std::function<void(size_t, int64_t, uint32_t)>& placed);
+  struct PlannedBlock {
+    catalog::BlockRow row;  // all but its location
+    size_t begin = 0, end = 0;  // its entries
+  };
+  std::vector<PlannedBlock> PlanBlocks(catalog::BlockKind kind, const std::vector<store::BlockEntry>& entries,
+                                       int64_t* next_block,
+                                       const std::function<void(size_t, int64_t, uint32_t)>& placed) const;
+  std::vector<std::string> SealBlocks(const std::vector<PlannedBlock>& plan,
+                                      const std::vector<store::BlockEntry>& entries,
+                                      const store::Dictionary* dict) const;
+  Status WriteBlocks(std::vector<PlannedBlock>* plan, const std::vector<std::string>& sealed);
   // Writes the trigram postings still pending, in a transaction of its own.
   Status FlushGrams();
   // The decoded text of one text row (index), checked against its hash.

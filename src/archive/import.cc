@@ -212,25 +212,53 @@ Status ArchiveImpl::AppendBlocks(catalog::BlockKind kind, const std::vector<stor
   if (kind == catalog::BlockKind::kTexts && !entries.empty()) {
     CUSTODIAN_ASSIGN_OR_RETURN(dict, TextDictionary());
   }
+  std::vector<PlannedBlock> plan = PlanBlocks(kind, entries, next_block, placed);
+  return WriteBlocks(&plan, SealBlocks(plan, entries, dict));
+}
+
+std::vector<ArchiveImpl::PlannedBlock> ArchiveImpl::PlanBlocks(
+    catalog::BlockKind kind, const std::vector<store::BlockEntry>& entries, int64_t* next_block,
+    const std::function<void(size_t, int64_t, uint32_t)>& placed) const {
+  std::vector<PlannedBlock> plan;
+  size_t target = kind == catalog::BlockKind::kTexts ? store::kTargetTextBlockRawBytes : store::kTargetBlockRawBytes;
   for (size_t i = 0; i < entries.size();) {
     size_t j = i, raw = 0;
-    size_t target = kind == catalog::BlockKind::kTexts ? store::kTargetTextBlockRawBytes : store::kTargetBlockRawBytes;
-    while (j < entries.size() && (j == i || raw + entries[j].data.size() <= target))
-      raw += entries[j++].data.size();
-    catalog::BlockRow block;
-    block.block_id = ++*next_block;
-    block.kind = kind;
-    block.seed = store::Keys::NewSeed();
-    block.count = uint32_t(j - i);
-    block.raw_bytes = raw;
-    std::vector<store::BlockEntry> part(entries.begin() + long(i), entries.begin() + long(j));
-    std::string rec = kind == catalog::BlockKind::kTexts
-                          ? store::EncodePerEntryBlock(uint64_t(block.block_id), part, keys_.BlockKey(block.seed), dict)
-                          : store::EncodeBlock(uint64_t(block.block_id), part, keys_.BlockKey(block.seed));
-    CUSTODIAN_ASSIGN_OR_RETURN(block.loc, segments_->Append(rec));
-    CUSTODIAN_RETURN_IF_ERROR(catalog_->AddBlock(block));
-    for (size_t k = i; k < j; k++) placed(k, block.block_id, uint32_t(k - i));
+    while (j < entries.size() && (j == i || raw + entries[j].data.size() <= target)) raw += entries[j++].data.size();
+    PlannedBlock& p = plan.emplace_back();
+    p.row.block_id = ++*next_block;
+    p.row.kind = kind;
+    p.row.seed = store::Keys::NewSeed();
+    p.row.count = uint32_t(j - i);
+    p.row.raw_bytes = raw;
+    p.begin = i;
+    p.end = j;
+    for (size_t k = i; k < j; k++) placed(k, p.row.block_id, uint32_t(k - i));
     i = j;
+  }
+  return plan;
+}
+
+std::vector<std::string> ArchiveImpl::SealBlocks(const std::vector<PlannedBlock>& plan,
+                                                 const std::vector<store::BlockEntry>& entries,
+                                                 const store::Dictionary* dict) const {
+  std::vector<std::string> sealed;
+  sealed.reserve(plan.size());
+  for (const PlannedBlock& p : plan) {
+    std::vector<store::BlockEntry> part(entries.begin() + long(p.begin), entries.begin() + long(p.end));
+    store::Key key = keys_.BlockKey(p.row.seed);
+    sealed.push_back(p.row.kind == catalog::BlockKind::kTexts
+                         ? store::EncodePerEntryBlock(uint64_t(p.row.block_id), part, key, dict)
+                         : store::EncodeBlock(uint64_t(p.row.block_id), part, key));
+  }
+  return sealed;
+}
+
+Status ArchiveImpl::WriteBlocks(std::vector<PlannedBlock>* plan, const std::vector<std::string>& sealed) {
+  if (sealed.size() != plan->size()) return Status::Internal("sealed blocks do not match their plan");
+  for (size_t b = 0; b < plan->size(); b++) {
+    catalog::BlockRow& row = (*plan)[b].row;
+    CUSTODIAN_ASSIGN_OR_RETURN(row.loc, segments_->Append(sealed[b]));
+    CUSTODIAN_RETURN_IF_ERROR(catalog_->AddBlock(row));
   }
   return Status::Ok();
 }
@@ -347,15 +375,22 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
         CUSTODIAN_ASSIGN_OR_RETURN(auto found, catalog_->FindMessage(it.id));
         if (!found) fresh.push_back(&it);
       }
-      // The fresh messages go into blocks of ~1 MiB appended to the segment.
-      std::vector<store::BlockEntry> entries;
-      for (Item* it : fresh) entries.push_back({it->id, it->src.data});
-      CUSTODIAN_RETURN_IF_ERROR(AppendBlocks(catalog::BlockKind::kMessages, entries, &next_block,
-                                             [&](size_t i, int64_t block, uint32_t slot) {
-                                               fresh[i]->row.block_id = block;
-                                               fresh[i]->row.slot = slot;
-                                               fresh[i]->row.added = ::time(nullptr);
-                                             }));
+      // The fresh messages go into blocks of ~1 MiB appended to the segment. Sealing them (zstd
+      // level 6, then encryption) is the largest single task of this thread, so it runs on
+      // another while this one stores the texts; the blocks are appended in order afterwards.
+      // (Enron x1: the writer thread spent 0.7 s of its 3.1 s sealing message blocks.)
+      std::vector<store::BlockEntry> message_entries;
+      for (Item* it : fresh) message_entries.push_back({it->id, it->src.data});
+      std::vector<PlannedBlock> message_plan =
+          PlanBlocks(catalog::BlockKind::kMessages, message_entries, &next_block, [&](size_t i, int64_t block, uint32_t slot) {
+            fresh[i]->row.block_id = block;
+            fresh[i]->row.slot = slot;
+            fresh[i]->row.added = ::time(nullptr);
+          });
+      // Declared after what it reads: an early return waits for it before they go.
+      std::future<std::vector<std::string>> message_blocks = std::async(std::launch::async, [&] {
+        return SealBlocks(message_plan, message_entries, nullptr);
+      });
       // Their searchable texts, each distinct text once, into text blocks and the word index.
       std::unordered_map<Sha256, int64_t, Sha256Hash> text_ids;
       std::vector<Item*> fresh_texts;
@@ -369,19 +404,26 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
           fresh_texts.push_back(it);
         }
       }
-      entries.clear();
-      for (Item* it : fresh_texts) entries.push_back({it->text_hash, it->text, it->text_frame, it->text_frame_dict});
+      std::vector<store::BlockEntry> text_entries;
+      for (Item* it : fresh_texts)
+        text_entries.push_back({it->text_hash, it->text, it->text_frame, it->text_frame_dict});
       std::vector<std::pair<int64_t, uint32_t>> text_places(fresh_texts.size());
-      CUSTODIAN_RETURN_IF_ERROR(AppendBlocks(catalog::BlockKind::kTexts, entries, &next_block,
-                                             [&](size_t i, int64_t block, uint32_t slot) {
-                                               text_places[i] = {block, slot};
-                                             }));
+      const store::Dictionary* dict = nullptr;
+      if (!text_entries.empty()) {
+        CUSTODIAN_ASSIGN_OR_RETURN(dict, TextDictionary());
+      }
+      std::vector<PlannedBlock> text_plan =
+          PlanBlocks(catalog::BlockKind::kTexts, text_entries, &next_block,
+                     [&](size_t i, int64_t block, uint32_t slot) { text_places[i] = {block, slot}; });
+      std::vector<std::string> text_blocks = SealBlocks(text_plan, text_entries, dict);
       for (size_t i = 0; i < fresh_texts.size(); i++) {
         Item* it = fresh_texts[i];
         CUSTODIAN_ASSIGN_OR_RETURN(text_ids[it->text_hash],
                                    index_->AddText(it->doc, it->text, it->text_hash, text_places[i].first,
                                                    text_places[i].second, it->text.size()));
       }
+      CUSTODIAN_RETURN_IF_ERROR(WriteBlocks(&message_plan, message_blocks.get()));
+      CUSTODIAN_RETURN_IF_ERROR(WriteBlocks(&text_plan, text_blocks));
       for (Item* it : fresh) it->row.text_id = text_ids[it->text_hash];
       CUSTODIAN_RETURN_IF_ERROR(index_->FlushGrams(false));
       CUSTODIAN_ASSIGN_OR_RETURN(auto seg_states, segments_->Sync());
