@@ -43,11 +43,15 @@ int CmdVerify(const Context& ctx) {
     w.EndArray().EndObject();
     std::puts(w.str().c_str());
   } else if (rep->ok()) {
-    std::printf("OK: %s messages in %s blocks and %s segments match their digests\n",
-                FormatCount(rep->messages_checked).c_str(), FormatCount(rep->blocks_checked).c_str(),
-                FormatCount(rep->segments_checked).c_str());
-    std::printf("OK: %s ledger records match %s signed checkpoints and the catalog%s\n",
-                FormatCount(rep->records_checked).c_str(), FormatCount(rep->checkpoints_checked).c_str(),
+    auto s = [](uint64_t n) { return n == 1 ? "" : "s"; };
+    auto match = [](uint64_t n) { return n == 1 ? "matches" : "match"; };
+    std::printf("OK: %s message%s in %s block%s and %s segment%s %s their digests\n",
+                FormatCount(rep->messages_checked).c_str(), s(rep->messages_checked),
+                FormatCount(rep->blocks_checked).c_str(), s(rep->blocks_checked),
+                FormatCount(rep->segments_checked).c_str(), s(rep->segments_checked), match(rep->messages_checked));
+    std::printf("OK: %s ledger record%s %s %s signed checkpoint%s and the catalog%s\n",
+                FormatCount(rep->records_checked).c_str(), s(rep->records_checked), match(rep->records_checked),
+                FormatCount(rep->checkpoints_checked).c_str(), s(rep->checkpoints_checked),
                 rep->checked_against_given ? "; the ledger extends the checkpoint given" : "");
   } else {
     std::printf("FAILED: %zu problem%s found (%s messages checked)\n", rep->problems.size(),
