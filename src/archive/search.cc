@@ -19,6 +19,7 @@
 #include "query/query.h"
 #include "util/digest.h"
 #include "util/text.h"
+#include "util/thread.h"
 
 namespace custodian {
 namespace {
@@ -302,7 +303,10 @@ Result<std::vector<int64_t>> ArchiveImpl::MatchTexts(const query::Node& node) {
     }
     ready.notify_one();
     pending = Item();
-    if (!helper.joinable() && queued_bytes >= kParallelCheckBytes) helper = std::thread(worker);
+    if (!helper.joinable() && queued_bytes >= kParallelCheckBytes) {
+      helper = std::thread(worker);
+      RunBeside(helper);
+    }
     return Status::Ok();
   };
   // Texts in storage order come a block at a time (a block seen again later, after a disposal
