@@ -46,6 +46,7 @@ class ArchiveImpl : public Archive {
                               const std::string& older_checkpoint) override;
   Result<ExportResult> Export(const ExportOptions& opts, const std::string& dest) override;
   Result<SearchResult> Search(const std::string& query, const SearchOptions& opts) override;
+  Status SetCacheKiB(int kib) override { return catalog_->SetCacheKiB(kib); }
   Result<std::vector<ThreadEntry>> Thread(const std::string& id) override;
   Result<uint64_t> Reindex(bool all, const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<AuthenticationReport> Authenticate(const std::string& id, const AuthenticateOptions& opts) override;

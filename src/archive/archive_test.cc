@@ -236,6 +236,30 @@ TEST_F(ArchiveTest, SubstringSearchOverManyBlocksAndItsDamage) {
       ASSERT_TRUE(r.ok()) << q << ": " << r.status().ToString();
       EXPECT_EQ(r->total, 200u) << q;
     }
+    // The ids alone are the full hits' ids, in the same order; and a tiny page cache (a few
+    // pages, re-read again and again) gives the same answers.
+    SearchOptions full;
+    full.limit = 0;
+    full.snippets = false;
+    auto hits = a->Search("text:\"needle phrase\"", full);
+    ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+    std::vector<std::string> want;
+    for (const auto& h : hits->hits) want.push_back(h.message.id);
+    ASSERT_EQ(want.size(), 200u);
+    for (int kib : {32768, 16}) {
+      ASSERT_TRUE(a->SetCacheKiB(kib).ok());
+      SearchOptions ids;
+      ids.limit = 0;
+      ids.ids_only = true;
+      for (const char* q : {"text:\"needle phrase\"", "re:/needle phrase \\d+/"}) {
+        auto r = a->Search(q, ids);
+        ASSERT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+        EXPECT_TRUE(r->hits.empty());
+        std::vector<std::string> got;
+        for (const auto& id : r->ids) got.push_back(ToHex(id.data(), id.size()));
+        EXPECT_EQ(got, want) << q << " with a " << kib << " KiB cache";
+      }
+    }
   }
   // Flip a byte every 2 KiB past the segment header: text blocks included.
   auto seg = dir_ / "segments/00000001.seg";
@@ -380,8 +404,11 @@ class AuthenticityTest : public ArchiveTest {
     auto r = a->Search(q, o);
     EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
     std::set<std::string> ids;
-    if (r.ok())
-      for (const auto& h : r->hits) ids.insert(h.message.id);
+    if (r.ok()) {
+      EXPECT_TRUE(r->hits.empty());
+      EXPECT_EQ(r->ids.size(), r->total);
+      for (const auto& id : r->ids) ids.insert(ToHex(id.data(), id.size()));
+    }
     return ids;
   }
 };

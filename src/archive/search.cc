@@ -365,7 +365,8 @@ Result<SearchResult> ArchiveImpl::Search(const std::string& q, const SearchOptio
                      opts.offset, opts.count_only ? 1 : opts.limit, &res.total));
   if (opts.count_only) return res;
   if (opts.ids_only) {
-    for (const auto& m : matches) res.hits.emplace_back().message.id = ToHex(m.id);
+    res.ids.reserve(matches.size());
+    for (const auto& m : matches) res.ids.push_back(m.id);
     return res;
   }
   std::vector<const query::Node*> terms;

@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "query/query.h"
+#include "util/digest.h"
 #include "util/json.h"
 #include "util/text.h"
 
@@ -66,6 +67,7 @@ int CmdSearch(const Context& ctx) {
 
   auto archive = OpenArchive(ctx, Archive::Mode::kReadOnly);
   if (!archive.ok()) return Fail(archive.status());
+  if (Status st = (*archive)->SetCacheKiB(1024); !st.ok()) return Fail(st);  // one question, then exit
   auto res = (*archive)->Search(q, opts);
   if (!res.ok()) {
     if (res.status().code() == Status::Code::kInvalidArgument) {
@@ -83,7 +85,16 @@ int CmdSearch(const Context& ctx) {
     return kExitOk;
   }
   if (ids_only) {
-    for (const auto& h : res->hits) std::printf("%s\n", h.message.id.c_str());
+    std::string out;
+    for (const auto& id : res->ids) {
+      out += ToHex(id.data(), id.size());
+      out += '\n';
+      if (out.size() >= (64 << 10)) {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        out.clear();
+      }
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
     return kExitOk;
   }
   bool tty = ::isatty(1);
