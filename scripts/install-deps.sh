@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build ccache pkg-config make python3
-            libgmime-3.0-dev libsqlite3-dev libzstd-dev libsodium-dev libssl-dev libre2-dev libgtest-dev libgmock-dev
+            libgmime-3.0-dev libsqlite3-dev libzstd-dev libsodium-dev libssl-dev libre2-dev libstemmer-dev libgtest-dev libgmock-dev
             libpoppler-cpp-dev libzip-dev libunbound-dev libunbound8 libevent-dev nettle-dev
             # the static archives and libraries CUSTODIAN_STATIC_DEPS links (GMime's GLib stack)
             libglib2.0-dev libffi-dev libpcre2-dev zlib1g-dev libidn2-dev libmount-dev libselinux1-dev)

@@ -1,5 +1,7 @@
 #include "catalog/sqlite.h"
 
+#include "catalog/english_tokenizer.h"
+
 namespace custodian::catalog {
 
 static Status SqlError(sqlite3* db, const std::string& what) {
@@ -67,6 +69,11 @@ Result<Database> Database::OpenUri(const std::string& uri, const std::string& pa
     return st;
   }
   sqlite3_busy_timeout(db, 10000);
+  if (int trc = RegisterEnglishTokenizer(db); trc != SQLITE_OK) {
+    Status st = Status::Internal("cannot register the word index's stemmer on " + path + ": " + sqlite3_errstr(trc));
+    sqlite3_close(db);
+    return st;
+  }
   return Database(db);
 }
 

@@ -25,11 +25,15 @@ CREATE TABLE IF NOT EXISTS gram_segments(segment INTEGER PRIMARY KEY, first_text
                                          last_text INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS grams(key INTEGER PRIMARY KEY, postings BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_unindexed ON messages(msg) WHERE text_id IS NULL;
-CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
-    subject, body, attachment, content='', tokenize='porter unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5(
     hfrom, hto, hcc, hbcc, filename, content='', tokenize='unicode61 remove_diacritics 2');
 )sql";
+
+// The word index. Its tokenizer is part of the table: archives indexed before 2026-11-27 keep
+// FTS5's `porter` until `custodian reindex --all` recreates the table (Index::Clear).
+constexpr const char* kWordsTable =
+    "CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5("
+    "subject, body, attachment, content='', tokenize='snowball unicode61 remove_diacritics 2')";
 
 const char* Column(query::Field f) {
   switch (f) {
@@ -157,6 +161,7 @@ Result<std::unique_ptr<Index>> Index::Open(catalog::Database* db, bool read_only
   std::unique_ptr<Index> ix(new Index(db));
   if (!read_only) {
     CUSTODIAN_RETURN_IF_ERROR(db->Exec(kSchema));
+    CUSTODIAN_RETURN_IF_ERROR(db->Exec(kWordsTable));
     CUSTODIAN_RETURN_IF_ERROR(ix->UpgradeThreadTables());
   }
   CUSTODIAN_RETURN_IF_ERROR(ix->Prepare());
@@ -472,7 +477,9 @@ Status Index::Clear() {
   CUSTODIAN_RETURN_IF_ERROR(db_->Exec("DELETE FROM gram_segments"));
   grams_.Clear();
   ForgetGrams();
-  CUSTODIAN_RETURN_IF_ERROR(db_->Exec("INSERT INTO words(words) VALUES('delete-all')"));
+  // Dropped and created again rather than emptied, so that it takes the current tokenizer.
+  CUSTODIAN_RETURN_IF_ERROR(db_->Exec("DROP TABLE words"));
+  CUSTODIAN_RETURN_IF_ERROR(db_->Exec(kWordsTable));
   return db_->Exec("INSERT INTO names(names) VALUES('delete-all')");
 }
 

@@ -5,7 +5,9 @@
 //   texts(text_id, hash, block_id, slot, size)  one row per distinct searchable text; the text
 //                                               itself is in an encrypted block of kind kTexts
 //   words                                       FTS5 over subject, body and attachment text,
-//                                               stemmed (porter); contentless, rowid = text_id
+//                                               stemmed (Snowball English; FTS5's porter in
+//                                               archives not reindexed since 2026-11-27);
+//                                               contentless, rowid = text_id
 //   names                                       FTS5 over from/to/cc/bcc and file names, not
 //                                               stemmed; contentless, rowid = text_id
 //   gram_segments, grams                        the trigram index over the texts (grams.h)
