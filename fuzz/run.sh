@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build-fuzz}
 seconds=${2:-60}
 for t in mime_fuzz mbox_fuzz block_fuzz query_fuzz extract_fuzz checkpoint_fuzz dkim_fuzz grams_fuzz \
-         record_fuzz checkpoint_file_fuzz; do
+         record_fuzz checkpoint_file_fuzz tokenizer_fuzz; do
   work=bench/work/fuzz/$t
   mkdir -p "$work"
   echo "== $t for ${seconds}s"
