@@ -124,6 +124,7 @@ struct ArchiveStats {
   uint64_t catalog_free_bytes = 0;   // of catalog_bytes: free pages, reused before the file grows
   std::vector<std::pair<std::string, uint64_t>> catalog_tables;  // bytes per table and index
   uint64_t texts = 0;          // distinct searchable texts (messages share identical ones)
+  std::string word_stemmer;    // "snowball"; "porter" until `reindex --all` in older archives
   std::map<std::string, uint64_t> dkim_verdicts;  // messages by current DKIM verdict
   uint64_t dkim_unchecked = 0;  // messages never verified (stored before verification at import)
   uint64_t dkim_keys = 0;       // DKIM key records kept

@@ -412,6 +412,7 @@ Result<ArchiveStats> ArchiveImpl::Stats() {
   CUSTODIAN_ASSIGN_OR_RETURN(s.catalog_free_bytes, catalog_->FreeBytes());
   CUSTODIAN_ASSIGN_OR_RETURN(s.text_bytes, catalog_->BlockBytes(catalog::BlockKind::kTexts));
   CUSTODIAN_ASSIGN_OR_RETURN(s.texts, index_->TextCount());
+  CUSTODIAN_ASSIGN_OR_RETURN(s.word_stemmer, index_->WordStemmer());
   CUSTODIAN_ASSIGN_OR_RETURN(auto dkim, catalog_->SummarizeDkim());
   s.dkim_verdicts = dkim.verdicts;
   s.dkim_unchecked = dkim.unchecked;

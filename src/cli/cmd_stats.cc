@@ -29,6 +29,7 @@ int CmdStats(const Context& ctx) {
         .Field("texts", s->texts)
         .Field("text_bytes", s->text_bytes)
         .Field("word_index_bytes", s->word_index_bytes)
+        .Field("word_stemmer", s->word_stemmer)
         .Field("trigram_index_bytes", s->trigram_index_bytes)
         .Field("catalog_free_bytes", s->catalog_free_bytes)
         .Field("flagged", s->flagged);
@@ -61,6 +62,11 @@ int CmdStats(const Context& ctx) {
   std::printf("  search:    %s distinct texts; word index %s; for substring/regex: texts %s, trigram index %s\n",
               FormatCount(s->texts).c_str(), HumanBytes(double(s->word_index_bytes)).c_str(),
               HumanBytes(double(s->text_bytes)).c_str(), HumanBytes(double(s->trigram_index_bytes)).c_str());
+  if (s->word_stemmer == "porter")
+    std::printf("  stemming:  Porter's original algorithm (`news` also finds \"new\"); `custodian reindex --all`\n"
+                "             moves this archive to Snowball English (docs/search.md)\n");
+  else
+    std::printf("  stemming:  %s\n", s->word_stemmer == "snowball" ? "Snowball English" : s->word_stemmer.c_str());
   if (s->messages) {
     std::string line;
     for (const auto& [verdict, n] : s->dkim_verdicts)

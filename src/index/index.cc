@@ -623,6 +623,16 @@ Status Index::ForEachText(const std::function<Status(const TextRow&)>& fn) {
   }
 }
 
+Result<std::string> Index::WordStemmer() {
+  CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT sql FROM sqlite_master WHERE name = 'words'"));
+  CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("the archive has no word index");
+  std::string sql = ToLowerAscii(s.Text(0));
+  for (const char* name : {"snowball", "porter"})
+    if (sql.find(std::string("tokenize='") + name) != std::string::npos) return std::string(name);
+  return std::string("none");
+}
+
 Result<uint64_t> Index::TextCount() {
   CUSTODIAN_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT COUNT(*) FROM texts"));
   CUSTODIAN_ASSIGN_OR_RETURN(bool row, s.Step());

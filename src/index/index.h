@@ -119,6 +119,9 @@ class Index {
   Status ForEachText(const std::function<Status(const TextRow&)>& fn);  // in storage order
   Result<uint64_t> UnindexedMessages();
   Result<uint64_t> TextCount();  // reads every row: for statistics, not for a search
+  // The word index's stemmer as its table names it: "snowball", or "porter" in an archive not
+  // reindexed (`reindex --all`) since 2026-11-27.
+  Result<std::string> WordStemmer();
   // The highest text id, which bounds the number of texts (holes are disposed texts); a B-tree
   // lookup, where COUNT(*) reads the whole table (0.25 ms at 25k texts, ~3 ms at 320k).
   Result<int64_t> MaxTextId();

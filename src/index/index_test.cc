@@ -141,6 +141,8 @@ TEST_F(IndexTest, APorterIndexedArchiveKeepsWorkingUntilReindexed) {
   ASSERT_TRUE(ix.ok()) << ix.status().ToString();
   index_ = std::move(*ix);
   EXPECT_NE(tokenizer().find("tokenize='porter unicode61"), std::string::npos) << tokenizer();
+  ASSERT_TRUE(index_->WordStemmer().ok());
+  EXPECT_EQ(*index_->WordStemmer(), "porter");
   ASSERT_TRUE(cat_->Begin().ok());
   SearchDocument news;
   news.body = "The news from Houston.";
@@ -151,6 +153,8 @@ TEST_F(IndexTest, APorterIndexedArchiveKeepsWorkingUntilReindexed) {
   ASSERT_TRUE(index_->Clear().ok());
   ASSERT_TRUE(cat_->Commit().ok());
   EXPECT_NE(tokenizer().find("tokenize='snowball unicode61"), std::string::npos) << tokenizer();
+  ASSERT_TRUE(index_->WordStemmer().ok());
+  EXPECT_EQ(*index_->WordStemmer(), "snowball");
   EXPECT_TRUE(Find("news").empty());  // emptied
 }
 
