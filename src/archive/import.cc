@@ -295,8 +295,9 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
   std::vector<catalog::Catalog*> readers;
   for (size_t i = 0; i < threads; i++) {
     CUSTODIAN_ASSIGN_OR_RETURN(auto c, catalog::Catalog::Open(CatalogPath(dir_), true, keys_.CatalogKey()));
-    // These connections only look ids up; a small cache keeps peak memory flat as archives grow
-    // (2 MiB: at x13 their lookups miss an 8 MiB cache about as often, the ids are random).
+    // These connections only look ids up; a small cache keeps peak memory flat as archives grow.
+    // 2 MiB (8 until 2026-11-27): the ids they look up are random, and x13 imports ran as fast
+    // with 2 MiB as with 8 (bench/RESULTS.md).
     CUSTODIAN_RETURN_IF_ERROR(c->SetCacheKiB(2 * 1024));
     readers.push_back(c.get());
     reader_conns.push_back(std::move(c));

@@ -33,8 +33,8 @@ int CmdImport(const Context& ctx) {
   // Batches are read, parsed and written on different threads, so memory is freed on a thread
   // other than the one that took it; with glibc's default of 8 arenas per core, the freed pages
   // stayed with idle arenas. Two arenas: peak RSS of an Enron x13 import 266 -> 245 MiB, at the
-  // same speed (249 MiB with everything since; the brief allows 256); one arena made the import
-  // 1.6x slower.
+  // same speed (the brief allows 256; see kBatchMessages for where it is now); one arena made
+  // the import 1.6x slower.
   mallopt(M_ARENA_MAX, 2);
   auto archive = OpenArchive(ctx, Archive::Mode::kWrite);
   if (!archive.ok()) return Fail(archive.status());
