@@ -13,7 +13,6 @@
 #include <mutex>
 #include <thread>
 #include <tuple>
-#include <unordered_map>
 
 #include "archive/archive_impl.h"
 #include "query/query.h"
