@@ -413,10 +413,7 @@ Result<ImportResult> ArchiveImpl::Import(const std::vector<std::string>& paths, 
       for (Item* it : fresh_texts)
         text_entries.push_back({it->text_hash, it->text, it->text_frame, it->text_frame_dict});
       std::vector<std::pair<int64_t, uint32_t>> text_places(fresh_texts.size());
-      const store::Dictionary* dict = nullptr;
-      if (!text_entries.empty()) {
-        CUSTODIAN_ASSIGN_OR_RETURN(dict, TextDictionary());
-      }
+      CUSTODIAN_ASSIGN_OR_RETURN(const store::Dictionary* dict, TextDictionary());  // loaded once
       std::vector<PlannedBlock> text_plan =
           PlanBlocks(catalog::BlockKind::kTexts, text_entries, &next_block,
                      [&](size_t i, int64_t block, uint32_t slot) { text_places[i] = {block, slot}; });
